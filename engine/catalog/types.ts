@@ -1,0 +1,40 @@
+/** What the catalog knows about one column of a source table. */
+export interface ColumnInfo {
+  name: string;
+  /** 1-based attnum order as on the source. */
+  position: number;
+  /** `format_type(atttypid, atttypmod)`, e.g. `numeric(12,2)`, `character varying(40)`, `text[]`. */
+  dataType: string;
+  /** Schema and name of the column's type (for arrays: of the element type). */
+  typeSchema: string;
+  typeName: string;
+  /** pg_type.typtype of the (element) type: b base, e enum, d domain, r range, m multirange, c composite. */
+  typeKind: "b" | "e" | "d" | "r" | "m" | "c" | "p";
+  isArray: boolean;
+  nullable: boolean;
+  /** Default expression as SQL text, or null. */
+  defaultExpr: string | null;
+  /** `s` for a stored generated column, "" otherwise. */
+  generated: "" | "s";
+  /** `a` GENERATED ALWAYS AS IDENTITY, `d` BY DEFAULT, "" none. */
+  identity: "" | "a" | "d";
+}
+
+/** What the catalog knows about one table. */
+export interface TableInfo {
+  schema: string;
+  name: string;
+  columns: ColumnInfo[];
+  /** Primary key column names in key order; empty when the table has none. */
+  primaryKey: string[];
+  /** pg_class.reltuples, or -1 when never analyzed. */
+  estimatedRows: number;
+  /** pg_total_relation_size. */
+  sizeBytes: number;
+}
+
+/** A qualified table name. */
+export interface TableRef {
+  schema: string;
+  name: string;
+}
