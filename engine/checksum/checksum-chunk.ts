@@ -1,0 +1,42 @@
+import type postgres from "postgres";
+import type { TableInfo, TableRef } from "../catalog/types";
+import type { RowFilter } from "../task-config";
+import { qualify, quoteIdent } from "../ddl/quote";
+import type { Chunk } from "../plan/chunk";
+import { chunkCondition } from "../plan/chunk-condition";
+import { applySessionSettings } from "../plan/session";
+import { paramBinder } from "../plan/sql-binder";
+
+export interface ChunkChecksum {
+  rows: number;
+  /** Decimal text of the hash sum; compare as strings. */
+  hash: string;
+}
+
+/**
+ * Count and an order-independent hash of the rows a chunk owns, computed in the server: the sum, as
+ * numeric (never overflows), of the first 64 bits of md5 over each row's text form `ROW(c1, …)::text`.
+ * The record text form tells NULL (nothing) from the empty string (`""`) and quotes every separator, so
+ * distinct rows give distinct text. Run on the source against `table` and on the target against
+ * `at = targetRef` with the same TableInfo, so both sides hash the same columns in the same order under
+ * the same session settings (UTC, ISO dates, shortest exact floats): equal rows give equal sums.
+ */
+export async function checksumChunk(
+  sql: postgres.Sql,
+  table: TableInfo,
+  chunk: Chunk,
+  filter?: readonly RowFilter[],
+  at: TableRef = table,
+): Promise<ChunkChecksum> {
+  const columns = [...table.columns].sort((a, b) => a.position - b.position).map((c) => quoteIdent(c.name));
+  const bind = paramBinder();
+  const where = chunkCondition(table, chunk, filter, bind);
+  const statement = `SELECT count(*)::text AS rows,
+         coalesce(sum(('x' || left(md5(ROW(${columns.join(", ")})::text), 16))::bit(64)::int8::numeric), 0)::text AS hash
+    FROM ${qualify(at)} WHERE ${where}`;
+  return sql.begin("read only", async (tx) => {
+    await applySessionSettings(tx);
+    const [row] = await tx.unsafe<{ rows: string; hash: string }[]>(statement, bind.params);
+    return { rows: Number(row!.rows), hash: row!.hash };
+  });
+}

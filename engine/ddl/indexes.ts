@@ -1,0 +1,78 @@
+import type postgres from "postgres";
+import type { TableInfo, TableRef } from "../catalog/types";
+import { AppError } from "../errors/app-error";
+import { qualify, quoteIdent } from "./quote";
+
+/** `ALTER TABLE … ADD PRIMARY KEY (…)` for the target, or null when the source has no primary key. */
+export function primaryKeySql(table: TableInfo, target: TableRef): string | null {
+  if (table.primaryKey.length === 0) return null;
+  return `ALTER TABLE ${qualify(target)} ADD PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(", ")})`;
+}
+
+/** A statement to run after the load; `constraint` names a constraint to skip when it already exists. */
+export interface AfterLoadStatement {
+  sql: string;
+  constraint?: string;
+}
+
+const MAX_NAME_BYTES = 63;
+
+/** The target's name for a source index or constraint: the source table name part swapped for the target's. */
+export function retargetName(name: string, sourceTable: string, targetTable: string): string {
+  const renamed = sourceTable === targetTable ? name : name.startsWith(sourceTable) ? targetTable + name.slice(sourceTable.length) : `${targetTable}_${name}`;
+  let out = renamed;
+  while (Buffer.byteLength(out, "utf8") > MAX_NAME_BYTES) out = out.slice(0, -1);
+  return out;
+}
+
+interface IndexRow {
+  def: string;
+  prefix: string;
+  name: string;
+  unique: boolean;
+  contype: string | null;
+  conname: string | null;
+  condef: string | null;
+}
+
+/**
+ * The secondary indexes and unique/exclusion constraints of the source table, rewritten for the target.
+ * `pg_get_indexdef` prints `CREATE [UNIQUE] INDEX <name> ON <schema>.<table> USING …`; the head up to
+ * `USING` is rebuilt for the target (the prefix is recomputed in SQL with the same quoting, and a
+ * definition that does not start with it is refused rather than rewritten by pattern), the tail — method,
+ * columns, expressions, opclasses, INCLUDE, WHERE — is kept verbatim.
+ */
+export async function secondaryIndexSql(source: postgres.Sql, table: TableInfo, target: TableRef): Promise<AfterLoadStatement[]> {
+  const rows = await source.unsafe<IndexRow[]>(
+    `SELECT pg_get_indexdef(i.indexrelid) AS def,
+            format('CREATE %sINDEX %s ON %s.%s USING ', CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
+                   quote_ident(ic.relname), quote_ident(n.nspname), quote_ident(c.relname)) AS prefix,
+            ic.relname AS name, i.indisunique AS unique, con.contype::text AS contype, con.conname,
+            pg_get_constraintdef(con.oid) AS condef
+       FROM pg_index i
+       JOIN pg_class ic ON ic.oid = i.indexrelid
+       JOIN pg_class c ON c.oid = i.indrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('u', 'x')
+      WHERE i.indrelid = $1::regclass AND NOT i.indisprimary
+      ORDER BY ic.relname`,
+    [qualify(table)],
+  );
+  const statements: AfterLoadStatement[] = [];
+  for (const row of rows) {
+    const name = retargetName(row.conname ?? row.name, table.name, target.name);
+    if (row.contype === "x") {
+      statements.push({ sql: `ALTER TABLE ${qualify(target)} ADD CONSTRAINT ${quoteIdent(name)} ${row.condef}`, constraint: name });
+      continue;
+    }
+    if (!row.def.startsWith(row.prefix)) {
+      throw new AppError("INDEX_UNSUPPORTED", `cannot retarget index ${row.name} of ${table.schema}.${table.name}`, { details: { definition: row.def } });
+    }
+    const tail = row.def.slice(row.prefix.length);
+    statements.push({ sql: `CREATE ${row.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualify(target)} USING ${tail}` });
+    if (row.contype === "u") {
+      statements.push({ sql: `ALTER TABLE ${qualify(target)} ADD CONSTRAINT ${quoteIdent(name)} UNIQUE USING INDEX ${quoteIdent(name)}`, constraint: name });
+    }
+  }
+  return statements;
+}

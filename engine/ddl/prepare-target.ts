@@ -1,0 +1,67 @@
+import type postgres from "postgres";
+import type { TableInfo, TableRef } from "../catalog/types";
+import type { TaskOptions } from "../task-config";
+import { createTableSql, userTypeSchemas } from "./create-table";
+import { qualify, quoteIdent } from "./quote";
+import { createTypesSql, readUserTypes } from "./user-types";
+
+export type TargetTableMode = TaskOptions["targetTableMode"];
+
+export interface TablePair {
+  table: TableInfo;
+  targetRef: TableRef;
+}
+
+export interface PreparedTable extends TablePair {
+  /** Created by this call: finishTable adds its primary key and indexes after the load. */
+  created: boolean;
+}
+
+/**
+ * Makes every target table ready for chunk copies, in one target transaction (all or nothing):
+ * - `drop_and_create`: drop the target table if present, create it from the source definition;
+ * - `truncate`: empty an existing target table, create a missing one;
+ * - `append`: keep an existing target table as it is, create a missing one.
+ * Schemas, enums and domains missing on the target are created first (existing ones are used as they are).
+ */
+export async function prepareTarget(
+  source: postgres.Sql,
+  target: postgres.Sql,
+  tables: readonly TablePair[],
+  mode: TargetTableMode = "drop_and_create",
+): Promise<PreparedTable[]> {
+  const types = await readUserTypes(source, tables.map((t) => t.table));
+  return target.begin(async (tx) => {
+    const schemas = new Set([...types.map((t) => t.schema), ...tables.map((t) => t.targetRef.schema)]);
+    for (const schema of schemas) await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    const missing = [];
+    for (const t of types) if (!(await exists(tx, qualify(t), "regtype"))) missing.push(t);
+    for (const statement of createTypesSql(missing)) await tx.unsafe(statement);
+
+    const prepared: PreparedTable[] = [];
+    for (const pair of tables) {
+      const name = qualify(pair.targetRef);
+      let present = await exists(tx, name, "regclass");
+      if (present && mode === "drop_and_create") {
+        await tx.unsafe(`DROP TABLE ${name}`);
+        present = false;
+      }
+      if (present) {
+        if (mode === "truncate") await tx.unsafe(`TRUNCATE ${name}`);
+        prepared.push({ ...pair, created: false });
+        continue;
+      }
+      // Column defaults print type and function names unqualified when visible on the source's path.
+      const path = [...userTypeSchemas(pair.table), "public"].map(quoteIdent).join(", ");
+      await tx.unsafe(`SELECT set_config('search_path', $1, true)`, [path]);
+      await tx.unsafe(createTableSql(pair.table, pair.targetRef));
+      prepared.push({ ...pair, created: true });
+    }
+    return prepared;
+  });
+}
+
+async function exists(tx: postgres.TransactionSql, name: string, kind: "regclass" | "regtype"): Promise<boolean> {
+  const [row] = await tx.unsafe<{ found: boolean }[]>(`SELECT to_${kind}($1) IS NOT NULL AS found`, [name]);
+  return row?.found ?? false;
+}
