@@ -13,3 +13,22 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Whether nothing listens on `port` at `host` (tries to bind it, then releases it). */
+export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Rejects naming every busy port and the setting that chose it. */
+export async function assertPortsFree(ports: Record<string, number>, host = "127.0.0.1"): Promise<void> {
+  const busy: string[] = [];
+  for (const [setting, port] of Object.entries(ports)) {
+    if (!(await isPortFree(port, host))) busy.push(`${port} (${setting})`);
+  }
+  if (busy.length > 0) throw new Error(`port already in use: ${busy.join(", ")}; choose another or stop what holds it`);
+}
