@@ -124,6 +124,7 @@ async function main(config: StartConfig): Promise<void> {
     kind: "postgres" as const,
     url: pg.urlFor(name),
   }));
+  let tenantLines: string[];
   try {
     const seeded = await seedDemoTenant({
       origin,
@@ -134,10 +135,15 @@ async function main(config: StartConfig): Promise<void> {
     });
     const made = seeded.connectors.map((c) => `${c.name} (${c.state})`).join(", ");
     seedLog(`demo tenant ${seeded.account === "created" ? "created" : "already there"}; connectors: ${made}`);
+    tenantLines = [
+      `  Demo login   ${DEMO_EMAIL} / ${secrets.DEMO_PASSWORD}`,
+      `  Connectors   ${connectors.map((c) => c.name).join(", ")}`,
+    ];
   } catch (error) {
     // The stack is still useful without the demo tenant (e.g. while the auth API is being built).
     if (!(error instanceof SeedError)) throw error;
     seedLog(`demo tenant not seeded: ${error.message}`);
+    tenantLines = [`  Demo tenant  not seeded (see [seed] above); restart to retry`];
   }
 
   const rule = "─".repeat(64);
@@ -146,8 +152,7 @@ async function main(config: StartConfig): Promise<void> {
     "DTaaS is running",
     `  App          ${origin}`,
     `  API          ${origin}/api/v1`,
-    `  Demo login   ${DEMO_EMAIL} / ${secrets.DEMO_PASSWORD}`,
-    `  Connectors   ${connectors.map((c) => c.name).join(", ")}`,
+    ...tenantLines,
     `  PostgreSQL   ${pg.urlFor("demo_source")}`,
     `  Copy runner  http://127.0.0.1:${ports.runner}`,
     `  State        ${paths.home}`,
