@@ -5,7 +5,6 @@ export default defineConfig({
   test: {
     projects: [
       {
-        extends: false,
         test: {
           name: "node",
           include: ["engine/**/*.test.ts", "containers/**/*.test.ts", "scripts/**/*.test.ts", "test/node/**/*.test.ts"],
@@ -27,6 +26,9 @@ export default defineConfig({
                 ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
                 SESSION_SECRET: "test-session-secret",
                 RUNNER_TOKEN: "test-runner-token",
+                // No runner in this project: queued jobs find nobody and are redelivered later, while
+                // tests play the runner by calling the coordinator directly.
+                COPY_RUNNER_URL: "http://127.0.0.1:9/",
                 TEST_PG_URL: inject("pgUrl"),
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
               },

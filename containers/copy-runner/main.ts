@@ -1,4 +1,9 @@
 import { z } from "zod";
+import { createLogger } from "../../engine/log/logger";
+import { JobRunner } from "./jobs/job-runner";
+import { Pools } from "./jobs/pools";
+import { Reporter } from "./jobs/reporter";
+import { jobRoutes } from "./jobs/routes";
 import { createRunnerServer, runnerRoutes } from "./server";
 
 const RunnerConfig = z.object({
@@ -9,6 +14,9 @@ const RunnerConfig = z.object({
     .min(16, "RUNNER_TOKEN must be at least 16 characters.")
     .describe("Shared secret between the Worker/DO and the runner."),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000).describe("How long SIGTERM waits for open requests."),
+  MAX_JOBS: z.coerce.number().int().min(1).max(64).default(8).describe("Jobs run at once; more are refused with 503 and redelivered."),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info").describe("Lowest level logged."),
+  NODE_ENV: z.string().default("development").describe("`production` logs JSON lines, anything else readable lines."),
 });
 
 // scripts/build-runner.ts replaces this expression with the package version; unbundled runs report "dev".
@@ -21,10 +29,14 @@ if (!parsed.success) {
 }
 const config = parsed.data;
 
+const log = createLogger("runner", { LOG_LEVEL: config.LOG_LEVEL, ENVIRONMENT: config.NODE_ENV === "production" ? "production" : "development" });
+const pools = new Pools();
+const jobs = new JobRunner({ pools, reporter: new Reporter({ token: config.RUNNER_TOKEN, log }), log, maxConcurrent: config.MAX_JOBS });
+
 const server = createRunnerServer({
   token: config.RUNNER_TOKEN,
-  routes: runnerRoutes({ version: VERSION, startedAt: Date.now() }),
-  onError: (error, req) => console.error(`copy-runner: ${req.method} ${req.url} failed:`, error),
+  routes: [...runnerRoutes({ version: VERSION, startedAt: Date.now() }), ...jobRoutes(jobs)],
+  onError: (error, req) => log.error("request failed", { method: req.method, path: req.url, error }),
 });
 
 server.on("error", (error) => {
@@ -41,7 +53,7 @@ function shutdown(signal: NodeJS.Signals): void {
   if (stopping) return;
   stopping = true;
   console.log(`copy-runner: ${signal}, closing`);
-  server.close(() => process.exit(0));
+  server.close(() => void pools.closeAll().finally(() => process.exit(0)));
   server.closeIdleConnections();
   setTimeout(() => {
     console.error(`copy-runner: requests still open after ${config.SHUTDOWN_GRACE_MS} ms, exiting`);

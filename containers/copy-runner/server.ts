@@ -48,7 +48,7 @@ export function runnerRoutes(info: RunnerInfo): Route[] {
       method: "GET",
       path: "/health",
       public: true,
-      handle: () => ({ body: { ok: true, version: info.version, uptimeMs: Date.now() - info.startedAt } }),
+      handle: () => ({ body: { ok: true, version: info.version, pid: process.pid, uptimeMs: Date.now() - info.startedAt } }),
     },
   ];
 }

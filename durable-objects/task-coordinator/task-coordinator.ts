@@ -1,2 +1,295 @@
 import { DurableObject } from "cloudflare:workers";
-export class TaskCoordinator extends DurableObject<Env> {}
+import { Job, RunnerEvent, type JobOutcome } from "../../engine/jobs/protocol";
+import { createLogger, type Logger } from "../../engine/log/logger";
+import { appendRunLog, syncRunToD1 } from "./d1-sync";
+import { buildJob } from "./job-builder";
+import { runProgress, type RunProgress } from "./progress";
+import { RunSpec } from "./run-spec";
+import { RunStore, type JobRecord, type RunRecord } from "./run-store";
+import { expiredLeases, nextWake, planDispatch, retryDelayMs } from "./scheduling";
+import { clearRun, migrate } from "./storage";
+
+/** Result unions, not exceptions: Workers RPC drops custom error properties. */
+export type StartResult = { ok: true } | { ok: false; code: string; message: string };
+export type StopResult = { ok: true; status: RunRecord["status"] } | { ok: false; code: string; message: string };
+
+const D1_SYNC_INTERVAL_MS = 1000;
+const BROADCAST_INTERVAL_MS = 500;
+const CHUNKS_PER_TABLE = 2;
+
+interface JobError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/**
+ * One per task. Owns the task's current run: plans it through the runner, dispatches jobs through the
+ * chunk queue with bounded parallelism, retries with backoff, expires silent runners' leases, and fans
+ * progress out over hibernatable WebSockets. Every decision is persisted in SQLite before it is acted
+ * on, so a restarted object resumes where it stopped (finished chunks are never dispatched again).
+ */
+export class TaskCoordinator extends DurableObject<Env> {
+  private readonly store: RunStore;
+  private readonly log: Logger;
+  private lastBroadcast = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrate(ctx.storage.sql);
+    this.store = new RunStore(ctx.storage.sql);
+    this.log = createLogger("coordinator", env);
+  }
+
+  private get leaseMs(): number {
+    return (Number(this.env.RUNNER_LEASE_SECONDS) || 30) * 1000;
+  }
+
+  async start(input: unknown): Promise<StartResult> {
+    const spec = RunSpec.parse(input);
+    const current = this.store.run();
+    if (current && (current.status === "running" || current.status === "queued")) {
+      return { ok: false, code: "TASK_RUNNING", message: "The task is running; stop it first." };
+    }
+    const now = Date.now();
+    clearRun(this.ctx.storage.sql);
+    this.store.insertRun(spec, now);
+    this.store.insertJob("prepare", "prepare", null, null, null, false, now);
+    await this.runLog("info", "run started", { mode: spec.mode });
+    await this.pump();
+    return { ok: true };
+  }
+
+  async stop(): Promise<StopResult> {
+    const run = this.store.run();
+    if (!run) return { ok: false, code: "NOT_RUNNING", message: "The task has no run." };
+    if (run.status !== "running" && run.status !== "queued") return { ok: true, status: run.status };
+    this.store.setRun({ status: "stopped", phase: "stopped", finishedAt: Date.now() });
+    await this.runLog("info", "run stopped on request");
+    await this.settle(true);
+    return { ok: true, status: "stopped" };
+  }
+
+  /** The payload for a queued attempt, or null when that attempt is no longer wanted. */
+  async jobFor(attemptId: string): Promise<Job | null> {
+    const run = this.store.run();
+    const job = this.store.jobByAttempt(attemptId);
+    if (!run || run.status !== "running" || !job || job.status !== "dispatched") return null;
+    try {
+      return await buildJob(this.env, this.store, run, job);
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      await this.failAttempt(job, { code: err.code ?? "JOB_BUILD_FAILED", message: err.message ?? "The job could not be built.", retryable: false });
+      await this.settle(true);
+      return null;
+    }
+  }
+
+  /** The queue gave up delivering an attempt to the runner. */
+  async jobUndeliverable(attemptId: string, message: string): Promise<void> {
+    const job = this.store.jobByAttempt(attemptId);
+    if (!job || job.status !== "dispatched" || this.store.run()?.status !== "running") return;
+    await this.failAttempt(job, { code: "RUNNER_UNAVAILABLE", message, retryable: true });
+    await this.settle(true);
+  }
+
+  async runnerEvent(input: unknown): Promise<{ accepted: boolean }> {
+    const event = RunnerEvent.parse(input);
+    const run = this.store.run();
+    const job = this.store.jobByAttempt(event.attemptId);
+    // A superseded attempt, a finished run, or another run's event: nothing to do.
+    if (!run || run.id !== event.runId || run.status !== "running" || !job || job.status !== "dispatched") return { accepted: false };
+    const now = Date.now();
+    if (event.event === "progress") {
+      this.store.extendLease(job.key, now + this.leaseMs, event.rows, event.bytes, now);
+      this.sample(now);
+      await this.settle(false);
+      return { accepted: true };
+    }
+    if (event.event === "failed") await this.failAttempt(job, event.error);
+    else await this.jobSucceeded(job, event.outcome);
+    await this.pump();
+    return { accepted: true };
+  }
+
+  progress(): RunProgress | null {
+    const run = this.store.run();
+    return run ? runProgress(run, this.store.tables(), this.store.jobs(), this.store.samples()) : null;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.pump();
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket", { status: 426 });
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    const snapshot = this.progress();
+    server.send(JSON.stringify(snapshot ?? { type: "idle" }));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message === "ping") ws.send(JSON.stringify({ type: "pong" }));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    // Complete the closing handshake; the hibernation API leaves it to us.
+    ws.close(code === 1005 ? 1000 : code, "closing");
+  }
+
+  /** Expires silent attempts, dispatches what the limits allow, then syncs and re-arms the alarm. */
+  private async pump(): Promise<void> {
+    const run = this.store.run();
+    if (!run) return;
+    if (run.status === "running") {
+      const now = Date.now();
+      for (const key of expiredLeases(this.store.jobs(), now)) {
+        const job = this.store.job(key)!;
+        await this.failAttempt(job, { code: "RUNNER_LOST", message: "The copy runner stopped reporting on this job.", retryable: true });
+      }
+      if (this.store.run()?.status === "running") await this.dispatch(run, now);
+    }
+    await this.settle(true);
+  }
+
+  private async dispatch(run: RunRecord, now: number): Promise<void> {
+    const limits = { parallelTables: run.spec.options.parallelTables, chunksPerTable: CHUNKS_PER_TABLE };
+    const plan = planDispatch(this.store.jobs(), this.store.tables(), limits, now);
+    for (const key of plan.activate) this.store.setTable(key, { status: "copying" }, now);
+    const messages: MessageSendRequest[] = [];
+    for (const key of plan.dispatch) {
+      const job = this.store.job(key)!;
+      const attemptId = `${run.id}/${key}#${job.attempt + 1}`;
+      this.store.dispatchJob(key, attemptId, now + this.leaseMs, now);
+      messages.push({ body: { taskId: run.taskId, runId: run.id, attemptId } });
+    }
+    // The attempts are persisted first: if sending fails, their leases expire and they are retried.
+    if (messages.length) await this.env.CHUNK_QUEUE.sendBatch(messages);
+  }
+
+  private async jobSucceeded(job: JobRecord, outcome: JobOutcome): Promise<void> {
+    const now = Date.now();
+    const run = this.store.run()!;
+    if (outcome.type === "prepare") {
+      this.store.finishJob(job.key, "done", {}, now);
+      if (outcome.tables.length === 0) {
+        return this.failRun({ code: "NO_TABLES_SELECTED", message: "No source table matches the task's include/exclude patterns." });
+      }
+      const validation = run.spec.options.validate ? "pending" : "skipped";
+      outcome.tables.forEach((prepared, ord) => {
+        const tableKey = JSON.stringify([prepared.table.schema, prepared.table.name]);
+        this.store.insertTable(tableKey, ord, prepared, validation);
+        for (const chunk of prepared.chunks) {
+          this.store.insertJob(`copy:${tableKey}:${chunk.index}`, "copy", tableKey, chunk.index, chunk, false, now);
+        }
+      });
+      this.store.setRun({ phase: "copying" });
+      await this.runLog("info", "planned", { tables: outcome.tables.length, chunks: outcome.tables.reduce((s, t) => s + t.chunks.length, 0) });
+      return;
+    }
+    const tableKey = job.tableKey!;
+    if (outcome.type === "copy_chunk") {
+      const sum = outcome.checksum;
+      if (sum && (sum.source.rows !== sum.target.rows || sum.source.hash !== sum.target.hash)) {
+        const chunk = this.store.chunkOf(job.key);
+        if (job.mismatches === 0) {
+          await this.runLog("warn", "checksum mismatch; copying the chunk again", { table: tableKey, chunk, checksum: sum });
+          this.store.requeueJob(job.key, now, { cleanRange: true, mismatch: true }, now);
+          return;
+        }
+        this.store.setTable(tableKey, { validation: "failed" }, now);
+        return this.failAttempt(job, {
+          code: "VALIDATION_FAILED",
+          message: `Table ${this.tableName(tableKey)} differs from the source in key range ${JSON.stringify(chunk)} after a re-copy (source ${sum.source.rows} rows, target ${sum.target.rows}).`,
+          retryable: false,
+        });
+      }
+      this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes }, now);
+      this.sample(now);
+      const remaining = this.store.jobs().filter((j) => j.tableKey === tableKey && j.kind === "copy" && j.status !== "done");
+      if (remaining.length === 0) {
+        this.store.setTable(tableKey, { status: "finishing" }, now);
+        this.store.insertJob(`finish:${tableKey}`, "finish", tableKey, null, null, false, now);
+        if (this.store.run()!.phase === "copying" && this.allCopied()) this.store.setRun({ phase: "finishing" });
+      }
+      return;
+    }
+    this.store.finishJob(job.key, "done", {}, now);
+    const table = this.store.table(tableKey)!;
+    this.store.setTable(tableKey, { status: "succeeded", validation: table.validation === "pending" ? "passed" : table.validation }, now);
+    await this.runLog("info", "table done", { table: this.tableName(tableKey) });
+    if (this.store.tables().every((t) => t.status === "succeeded")) {
+      this.store.setRun({ status: "succeeded", phase: "done", finishedAt: now });
+      await this.runLog("info", "run succeeded");
+    }
+  }
+
+  private allCopied(): boolean {
+    return this.store.jobs().every((j) => j.kind !== "copy" || j.status === "done");
+  }
+
+  /** A failed attempt: retried after a backoff while retries remain and the error allows it; else fatal. */
+  private async failAttempt(job: JobRecord, error: JobError): Promise<void> {
+    const now = Date.now();
+    const { maxRetries, retryDelaySeconds } = this.store.run()!.spec.options;
+    if (error.retryable && job.attempt <= maxRetries) {
+      const delay = retryDelayMs(job.attempt, retryDelaySeconds);
+      this.store.requeueJob(job.key, now + delay, { cleanRange: job.kind === "copy", errorCode: error.code, errorMessage: error.message }, now);
+      await this.runLog("warn", "attempt failed; retrying", { job: job.key, attempt: job.attempt, code: error.code, error: error.message, retryInMs: delay });
+      return;
+    }
+    this.store.finishJob(job.key, "failed", { errorCode: error.code, errorMessage: error.message }, now);
+    if (job.tableKey) this.store.setTable(job.tableKey, { status: "failed", errorCode: error.code, errorMessage: error.message }, now);
+    await this.failRun(error);
+  }
+
+  private async failRun(error: { code: string; message: string }): Promise<void> {
+    this.store.setRun({ status: "failed", phase: "failed", errorCode: error.code, errorMessage: error.message, finishedAt: Date.now() });
+    await this.runLog("error", "run failed", { code: error.code, error: error.message });
+  }
+
+  private tableName(tableKey: string): string {
+    const [schema, name] = JSON.parse(tableKey) as [string, string];
+    return `${schema}.${name}`;
+  }
+
+  private sample(now: number): void {
+    const p = this.progress();
+    if (p) this.store.addSample(now, p.rowsCopied, p.bytesCopied);
+  }
+
+  /** Pushes progress to D1 and sockets (throttled unless `force`) and arms the alarm for what comes next. */
+  private async settle(force: boolean): Promise<void> {
+    const run = this.store.run();
+    if (!run) return;
+    const now = Date.now();
+    const progress = this.progress()!;
+    const terminal = run.status !== "running";
+    if (force || now - this.lastBroadcast >= BROADCAST_INTERVAL_MS) {
+      this.lastBroadcast = now;
+      const message = JSON.stringify(progress);
+      for (const ws of this.ctx.getWebSockets()) {
+        try {
+          ws.send(message);
+        } catch {
+          // A socket closing under us: its close handler cleans up.
+        }
+      }
+    }
+    const wake = terminal ? null : nextWake(this.store.jobs(), now);
+    const syncDue = this.store.takeDirty() || terminal;
+    if (syncDue || force) await syncRunToD1(this.env.DB, run.tenantId, progress, now);
+    const nextSync = terminal ? null : now + D1_SYNC_INTERVAL_MS;
+    const at = [wake, nextSync].filter((t): t is number => t !== null).sort((a, b) => a - b)[0];
+    if (at !== undefined) await this.ctx.storage.setAlarm(Math.max(at, now + 50));
+    else await this.ctx.storage.deleteAlarm();
+  }
+
+  private async runLog(level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>): Promise<void> {
+    const run = this.store.run();
+    this.log[level](message, { runId: run?.id, taskId: run?.taskId, ...fields });
+    if (run) await appendRunLog(this.env.DB, { runId: run.id, tenantId: run.tenantId, level, message, fields });
+  }
+}

@@ -24,7 +24,7 @@ export function resolveFilters(filters: readonly RowFilter[], variables: Readonl
 const MAX_IDENTIFIER_BYTES = 63;
 
 function identifier(text: string, what: string): string {
-  const bytes = Buffer.byteLength(text, "utf8");
+  const bytes = new TextEncoder().encode(text).length;
   // PostgreSQL silently truncates longer names, which could map two tables onto one: refuse instead.
   if (bytes === 0 || bytes > MAX_IDENTIFIER_BYTES) {
     throw new AppError("TARGET_NAME_INVALID", `target ${what} "${text}" must be 1 to ${MAX_IDENTIFIER_BYTES} bytes`, { status: 400 });

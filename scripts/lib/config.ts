@@ -22,6 +22,13 @@ export const StartEnv = z.object({
   DTAAS_HOME: z.string().min(1).default(".dtaas").describe("Directory of all local state (PG data, wrangler state, secrets)."),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("debug").describe("LOG_LEVEL var of the Worker."),
   DTAAS_SKIP_WEB_BUILD: Flag.describe("1 skips `npm run build:web` (web/build must exist)."),
+  DTAAS_RUNNER_LEASE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe("Seconds a job may go without a progress report before the coordinator retries it."),
   DTAAS_DEMO_ORDERS: z.coerce
     .number()
     .int()
@@ -36,6 +43,7 @@ export interface StartConfig {
   logLevel: "debug" | "info" | "warn" | "error";
   skipWebBuild: boolean;
   demoOrders: number;
+  runnerLeaseSeconds: number;
   paths: {
     home: string;
     /** Parent of the PG data dir; made world-writable when root, so keep nothing else in it. */
@@ -70,6 +78,7 @@ export function loadStartConfig(env: NodeJS.ProcessEnv, root: string): StartConf
     logLevel: e.LOG_LEVEL,
     skipWebBuild: e.DTAAS_SKIP_WEB_BUILD,
     demoOrders: e.DTAAS_DEMO_ORDERS,
+    runnerLeaseSeconds: e.DTAAS_RUNNER_LEASE_SECONDS,
     paths: {
       home,
       pgRoot,

@@ -49,6 +49,7 @@ export function wranglerDevSpec(config: StartConfig, log: Log): ChildSpec {
     COPY_RUNNER_URL: `http://127.0.0.1:${config.ports.runner}`,
     // Where the runner posts job reports; explicit so it holds whatever host name the browser used.
     RUNNER_CALLBACK_URL: `http://127.0.0.1:${config.ports.api}`,
+    RUNNER_LEASE_SECONDS: String(config.runnerLeaseSeconds),
   };
   return {
     name: "wrangler dev",

@@ -1,0 +1,69 @@
+import { and, eq, sql } from "drizzle-orm";
+import { openDatabase } from "../../worker/src/db/client";
+import { runLogs, runs, runTables } from "../../worker/src/db/schema";
+import type { RunProgress } from "./progress";
+
+/** Writes the run summary and per-table progress to D1, where the API reads them. Idempotent. */
+export async function syncRunToD1(d1: D1Database, tenantId: string, p: RunProgress, now: number): Promise<void> {
+  const db = openDatabase(d1);
+  const statements = [
+    db
+      .update(runs)
+      .set({
+        status: p.status,
+        phase: p.phase,
+        rowsCopied: p.rowsCopied,
+        bytesCopied: p.bytesCopied,
+        errorCode: p.error?.code ?? null,
+        errorMessage: p.error?.message ?? null,
+        startedAt: p.startedAt,
+        finishedAt: p.finishedAt,
+        updatedAt: now,
+      })
+      .where(and(eq(runs.id, p.runId), eq(runs.tenantId, tenantId))),
+    ...p.tables.map((t) =>
+      db
+        .insert(runTables)
+        .values({
+          runId: p.runId,
+          tenantId,
+          sourceSchema: t.sourceSchema,
+          sourceTable: t.sourceTable,
+          targetSchema: t.targetSchema,
+          targetTable: t.targetTable,
+          status: t.status,
+          rowsCopied: t.rowsCopied,
+          bytesCopied: t.bytesCopied,
+          estimatedRows: t.estimatedRows,
+          chunksTotal: t.chunksTotal,
+          chunksDone: t.chunksDone,
+          validation: t.validation,
+          errorCode: t.error?.code ?? null,
+          errorMessage: t.error?.message ?? null,
+          updatedAt: now,
+        })
+        .onConflictDoUpdate({
+          target: [runTables.runId, runTables.sourceSchema, runTables.sourceTable],
+          set: {
+            status: sql`excluded.status`,
+            rowsCopied: sql`excluded.rows_copied`,
+            bytesCopied: sql`excluded.bytes_copied`,
+            chunksDone: sql`excluded.chunks_done`,
+            chunksTotal: sql`excluded.chunks_total`,
+            validation: sql`excluded.validation`,
+            errorCode: sql`excluded.error_code`,
+            errorMessage: sql`excluded.error_message`,
+            updatedAt: sql`excluded.updated_at`,
+          },
+        }),
+    ),
+  ];
+  await db.batch(statements as [(typeof statements)[0], ...(typeof statements)[number][]]);
+}
+
+export async function appendRunLog(
+  d1: D1Database,
+  entry: { runId: string; tenantId: string; level: string; message: string; fields?: Record<string, unknown> },
+): Promise<void> {
+  await openDatabase(d1).insert(runLogs).values({ ...entry, fields: entry.fields ?? null, time: Date.now() });
+}

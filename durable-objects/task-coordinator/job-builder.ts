@@ -1,0 +1,47 @@
+import type { Connection, Job } from "../../engine/jobs/protocol";
+import { resolveFilters } from "../../engine/plan/variables";
+import { connectorUrl, getConnector } from "../../worker/src/connectors/store";
+import { openDatabase } from "../../worker/src/db/client";
+import type { JobRecord, RunRecord, RunStore } from "./run-store";
+
+async function connection(env: Env, tenantId: string, id: string): Promise<Connection> {
+  const row = await getConnector(openDatabase(env.DB), tenantId, id);
+  return { kind: row.kind, url: await connectorUrl(env, row) };
+}
+
+/**
+ * The runner's payload for a dispatched job. Credentials are decrypted here, only in memory: queue
+ * messages carry just the attempt id, and the consumer asks for this payload right before posting it.
+ */
+export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: JobRecord): Promise<Job> {
+  const spec = run.spec;
+  const [source, target] = await Promise.all([connection(env, spec.tenantId, spec.sourceId), connection(env, spec.tenantId, spec.targetId)]);
+  const base = {
+    taskId: spec.taskId,
+    runId: spec.runId,
+    attemptId: job.attemptId!,
+    callbackUrl: new URL("/internal/runner/events", spec.callbackBase).toString(),
+    source,
+    target,
+  };
+  if (job.kind === "prepare") {
+    return { ...base, type: "prepare", mode: spec.mode, selection: spec.selection, options: spec.options, variables: spec.variables };
+  }
+  const table = store.table(job.tableKey!);
+  if (!table) throw new Error(`job ${job.key} names an unknown table`);
+  const { table: info, targetTable } = table.prepared;
+  if (job.kind === "finish") {
+    return { ...base, type: "finish_table", table: info, targetTable, created: table.prepared.created };
+  }
+  const filters = spec.selection.filters[`${info.schema}.${info.name}`] ?? [];
+  return {
+    ...base,
+    type: "copy_chunk",
+    table: info,
+    targetTable,
+    chunk: store.chunkOf(job.key) as Extract<Job, { type: "copy_chunk" }>["chunk"],
+    filters: resolveFilters(filters, spec.variables),
+    validate: spec.options.validate,
+    cleanRange: job.cleanRange,
+  };
+}

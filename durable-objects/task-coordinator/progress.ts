@@ -1,0 +1,89 @@
+import type { JobRecord, RunRecord, TableRecord } from "./run-store";
+import { throughput } from "./scheduling";
+
+export interface TableProgress {
+  sourceSchema: string;
+  sourceTable: string;
+  targetSchema: string;
+  targetTable: string;
+  status: string;
+  rowsCopied: number;
+  bytesCopied: number;
+  estimatedRows: number;
+  chunksDone: number;
+  chunksTotal: number;
+  validation: string;
+  error: { code: string; message: string } | null;
+}
+
+export interface RunProgress {
+  type: "progress";
+  runId: string;
+  taskId: string;
+  status: RunRecord["status"];
+  phase: string;
+  rowsCopied: number;
+  bytesCopied: number;
+  estimatedRows: number;
+  rowsPerSecond: number;
+  etaSeconds: number | null;
+  startedAt: number;
+  finishedAt: number | null;
+  error: { code: string; message: string } | null;
+  tables: TableProgress[];
+}
+
+/** Rows and bytes a job has moved: final counts when done, the runner's running count while in flight. */
+const counts = (j: JobRecord) => (j.kind === "copy" && (j.status === "done" || j.status === "dispatched") ? { rows: j.rows, bytes: j.bytes } : { rows: 0, bytes: 0 });
+
+export function tableProgress(tables: TableRecord[], jobs: JobRecord[]): TableProgress[] {
+  return tables.map((t) => {
+    const mine = jobs.filter((j) => j.tableKey === t.key && j.kind === "copy");
+    let rows = 0;
+    let bytes = 0;
+    for (const j of mine) {
+      const c = counts(j);
+      rows += c.rows;
+      bytes += c.bytes;
+    }
+    return {
+      sourceSchema: t.prepared.table.schema,
+      sourceTable: t.prepared.table.name,
+      targetSchema: t.prepared.targetTable.schema,
+      targetTable: t.prepared.targetTable.name,
+      status: t.status,
+      rowsCopied: rows,
+      bytesCopied: bytes,
+      estimatedRows: Math.max(0, Math.round(t.prepared.table.estimatedRows)),
+      chunksDone: mine.filter((j) => j.status === "done").length,
+      chunksTotal: t.chunksTotal,
+      validation: t.validation,
+      error: t.errorCode ? { code: t.errorCode, message: t.errorMessage ?? "" } : null,
+    };
+  });
+}
+
+export function runProgress(run: RunRecord, tables: TableRecord[], jobs: JobRecord[], samples: { time: number; rows: number }[]): RunProgress {
+  const perTable = tableProgress(tables, jobs);
+  const rowsCopied = perTable.reduce((s, t) => s + t.rowsCopied, 0);
+  const bytesCopied = perTable.reduce((s, t) => s + t.bytesCopied, 0);
+  const estimatedRows = perTable.reduce((s, t) => s + Math.max(t.estimatedRows, t.rowsCopied), 0);
+  const active = run.status === "running";
+  const speed = active ? throughput(samples, estimatedRows - rowsCopied) : { rowsPerSecond: 0, etaSeconds: null };
+  return {
+    type: "progress",
+    runId: run.id,
+    taskId: run.taskId,
+    status: run.status,
+    phase: run.phase,
+    rowsCopied,
+    bytesCopied,
+    estimatedRows,
+    rowsPerSecond: speed.rowsPerSecond,
+    etaSeconds: active ? speed.etaSeconds : 0,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    error: run.errorCode ? { code: run.errorCode, message: run.errorMessage ?? "" } : null,
+    tables: perTable,
+  };
+}

@@ -1,0 +1,239 @@
+import type { PreparedTable } from "../../engine/jobs/protocol";
+import type { RunSpec } from "./run-spec";
+import type { JobKind, JobState, JobStatus, TableState, TableStatus } from "./scheduling";
+
+export interface RunRecord {
+  id: string;
+  taskId: string;
+  tenantId: string;
+  status: "queued" | "running" | "succeeded" | "failed" | "stopped";
+  phase: string;
+  spec: RunSpec;
+  errorCode: string | null;
+  errorMessage: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+}
+
+export interface TableRecord extends TableState {
+  prepared: PreparedTable;
+  chunksTotal: number;
+  validation: "pending" | "passed" | "failed" | "skipped";
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+export interface JobRecord extends JobState {
+  chunkIdx: number | null;
+  attemptId: string | null;
+  cleanRange: boolean;
+  mismatches: number;
+  rows: number;
+  bytes: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+/** Typed access to the coordinator's SQLite tables (storage.ts). */
+export class RunStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  run(): RunRecord | null {
+    const r = this.sql.exec<Row>("SELECT * FROM run LIMIT 1").toArray()[0];
+    if (!r) return null;
+    return {
+      id: r.id as string,
+      taskId: r.task_id as string,
+      tenantId: r.tenant_id as string,
+      status: r.status as RunRecord["status"],
+      phase: r.phase as string,
+      spec: JSON.parse(r.spec as string) as RunSpec,
+      errorCode: (r.error_code as string | null) ?? null,
+      errorMessage: (r.error_message as string | null) ?? null,
+      startedAt: r.started_at as number,
+      finishedAt: (r.finished_at as number | null) ?? null,
+    };
+  }
+
+  insertRun(spec: RunSpec, now: number): void {
+    this.sql.exec(
+      "INSERT INTO run (id, task_id, tenant_id, status, phase, spec, started_at) VALUES (?, ?, ?, 'running', 'planning', ?, ?)",
+      spec.runId,
+      spec.taskId,
+      spec.tenantId,
+      JSON.stringify(spec),
+      now,
+    );
+  }
+
+  setRun(changes: Partial<Pick<RunRecord, "status" | "phase" | "errorCode" | "errorMessage" | "finishedAt">>): void {
+    const cols: Record<string, string> = { status: "status", phase: "phase", errorCode: "error_code", errorMessage: "error_message", finishedAt: "finished_at" };
+    const sets: string[] = [];
+    const args: SqlStorageValue[] = [];
+    for (const [k, v] of Object.entries(changes)) {
+      sets.push(`${cols[k]} = ?`);
+      args.push(v as SqlStorageValue);
+    }
+    if (sets.length) this.sql.exec(`UPDATE run SET ${sets.join(", ")}, dirty = 1`, ...args);
+  }
+
+  markDirty(): void {
+    this.sql.exec("UPDATE run SET dirty = 1");
+  }
+
+  takeDirty(): boolean {
+    const dirty = this.sql.exec<{ dirty: number }>("SELECT dirty FROM run").toArray()[0]?.dirty === 1;
+    if (dirty) this.sql.exec("UPDATE run SET dirty = 0");
+    return dirty;
+  }
+
+  tables(): TableRecord[] {
+    return this.sql
+      .exec<Row>("SELECT * FROM tables ORDER BY ord")
+      .toArray()
+      .map((r) => ({
+        key: r.key as string,
+        ord: r.ord as number,
+        status: r.status as TableStatus,
+        prepared: JSON.parse(r.info as string) as PreparedTable,
+        chunksTotal: r.chunks_total as number,
+        validation: r.validation as TableRecord["validation"],
+        errorCode: (r.error_code as string | null) ?? null,
+        errorMessage: (r.error_message as string | null) ?? null,
+      }));
+  }
+
+  table(key: string): TableRecord | undefined {
+    return this.tables().find((t) => t.key === key);
+  }
+
+  insertTable(key: string, ord: number, prepared: PreparedTable, validation: TableRecord["validation"]): void {
+    this.sql.exec(
+      "INSERT INTO tables (key, ord, info, target_schema, target_name, status, chunks_total, validation) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+      key,
+      ord,
+      JSON.stringify(prepared),
+      prepared.targetTable.schema,
+      prepared.targetTable.name,
+      prepared.chunks.length,
+      validation,
+    );
+  }
+
+  setTable(key: string, changes: { status?: TableStatus; validation?: TableRecord["validation"]; errorCode?: string; errorMessage?: string }, now: number): void {
+    if (changes.status) {
+      this.sql.exec("UPDATE tables SET status = ? WHERE key = ?", changes.status, key);
+      if (changes.status === "copying") this.sql.exec("UPDATE tables SET started_at = ? WHERE key = ?", now, key);
+      if (changes.status === "succeeded" || changes.status === "failed") this.sql.exec("UPDATE tables SET finished_at = ? WHERE key = ?", now, key);
+    }
+    if (changes.validation) this.sql.exec("UPDATE tables SET validation = ? WHERE key = ?", changes.validation, key);
+    if (changes.errorCode) this.sql.exec("UPDATE tables SET error_code = ?, error_message = ? WHERE key = ?", changes.errorCode, changes.errorMessage ?? "", key);
+    this.markDirty();
+  }
+
+  jobs(): JobRecord[] {
+    return this.sql.exec<Row>("SELECT * FROM jobs ORDER BY table_key, chunk_idx").toArray().map(toJob);
+  }
+
+  job(key: string): JobRecord | undefined {
+    const r = this.sql.exec<Row>("SELECT * FROM jobs WHERE key = ?", key).toArray()[0];
+    return r ? toJob(r) : undefined;
+  }
+
+  jobByAttempt(attemptId: string): JobRecord | undefined {
+    const r = this.sql.exec<Row>("SELECT * FROM jobs WHERE attempt_id = ?", attemptId).toArray()[0];
+    return r ? toJob(r) : undefined;
+  }
+
+  chunkOf(key: string): unknown {
+    const r = this.sql.exec<{ chunk: string | null }>("SELECT chunk FROM jobs WHERE key = ?", key).toArray()[0];
+    return r?.chunk ? JSON.parse(r.chunk) : null;
+  }
+
+  insertJob(key: string, kind: JobKind, tableKey: string | null, chunkIdx: number | null, chunk: unknown, cleanRange: boolean, now: number): void {
+    this.sql.exec(
+      "INSERT INTO jobs (key, kind, table_key, chunk_idx, chunk, status, clean_range, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+      key,
+      kind,
+      tableKey,
+      chunkIdx,
+      chunk === null ? null : JSON.stringify(chunk),
+      cleanRange ? 1 : 0,
+      now,
+    );
+  }
+
+  dispatchJob(key: string, attemptId: string, leaseUntil: number, now: number): void {
+    this.sql.exec(
+      "UPDATE jobs SET status = 'dispatched', attempt = attempt + 1, attempt_id = ?, lease_until = ?, updated_at = ? WHERE key = ?",
+      attemptId,
+      leaseUntil,
+      now,
+      key,
+    );
+  }
+
+  extendLease(key: string, leaseUntil: number, rows: number, bytes: number, now: number): void {
+    this.sql.exec("UPDATE jobs SET lease_until = ?, rows = ?, bytes = ?, updated_at = ? WHERE key = ?", leaseUntil, rows, bytes, now, key);
+  }
+
+  finishJob(key: string, status: JobStatus, fields: { rows?: number; bytes?: number; errorCode?: string; errorMessage?: string }, now: number): void {
+    this.sql.exec(
+      "UPDATE jobs SET status = ?, lease_until = NULL, rows = COALESCE(?, rows), bytes = COALESCE(?, bytes), error_code = ?, error_message = ?, updated_at = ? WHERE key = ?",
+      status,
+      fields.rows ?? null,
+      fields.bytes ?? null,
+      fields.errorCode ?? null,
+      fields.errorMessage ?? null,
+      now,
+      key,
+    );
+    this.markDirty();
+  }
+
+  /** Puts a job back in line for another attempt; its superseded attempt id stops matching. */
+  requeueJob(key: string, notBefore: number, fields: { cleanRange?: boolean; mismatch?: boolean; errorCode?: string; errorMessage?: string }, now: number): void {
+    this.sql.exec(
+      `UPDATE jobs SET status = 'pending', attempt_id = NULL, lease_until = NULL, not_before = ?, rows = 0, bytes = 0,
+         clean_range = MAX(clean_range, ?), mismatches = mismatches + ?, error_code = ?, error_message = ?, updated_at = ? WHERE key = ?`,
+      notBefore,
+      fields.cleanRange ? 1 : 0,
+      fields.mismatch ? 1 : 0,
+      fields.errorCode ?? null,
+      fields.errorMessage ?? null,
+      now,
+      key,
+    );
+  }
+
+  addSample(time: number, rows: number, bytes: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO samples (time, rows, bytes) VALUES (?, ?, ?)", time, rows, bytes);
+    this.sql.exec("DELETE FROM samples WHERE time < ?", time - 15_000);
+  }
+
+  samples(): { time: number; rows: number }[] {
+    return this.sql.exec<{ time: number; rows: number }>("SELECT time, rows FROM samples ORDER BY time").toArray();
+  }
+}
+
+function toJob(r: Row): JobRecord {
+  return {
+    key: r.key as string,
+    kind: r.kind as JobKind,
+    tableKey: (r.table_key as string | null) ?? null,
+    chunkIdx: (r.chunk_idx as number | null) ?? null,
+    status: r.status as JobStatus,
+    attempt: r.attempt as number,
+    attemptId: (r.attempt_id as string | null) ?? null,
+    leaseUntil: (r.lease_until as number | null) ?? null,
+    notBefore: r.not_before as number,
+    cleanRange: r.clean_range === 1,
+    mismatches: r.mismatches as number,
+    rows: r.rows as number,
+    bytes: r.bytes as number,
+    errorCode: (r.error_code as string | null) ?? null,
+    errorMessage: (r.error_message as string | null) ?? null,
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Pure decisions of the coordinator: what to dispatch next, when to retry, how fast the run goes.
+ * No I/O here; the DO class loads rows, asks, and persists the answer before acting on it.
+ */
+
+export type JobKind = "prepare" | "copy" | "finish";
+export type JobStatus = "pending" | "dispatched" | "done" | "failed";
+export type TableStatus = "pending" | "copying" | "finishing" | "succeeded" | "failed";
+
+export interface JobState {
+  key: string;
+  kind: JobKind;
+  tableKey: string | null;
+  status: JobStatus;
+  attempt: number;
+  notBefore: number;
+  leaseUntil: number | null;
+}
+
+export interface TableState {
+  key: string;
+  ord: number;
+  status: TableStatus;
+}
+
+export interface Limits {
+  parallelTables: number;
+  /** Chunks of one table in flight at once: 2 overlaps one chunk's dispatch latency with another's copy. */
+  chunksPerTable: number;
+}
+
+export interface DispatchPlan {
+  /** Job keys to dispatch now, in order. */
+  dispatch: string[];
+  /** Tables that become active (pending → copying) with this plan. */
+  activate: string[];
+}
+
+/** Chooses the jobs to dispatch: at most `parallelTables` tables active, `chunksPerTable` chunks each. */
+export function planDispatch(jobs: JobState[], tables: TableState[], limits: Limits, now: number): DispatchPlan {
+  const due = (j: JobState) => j.status === "pending" && j.notBefore <= now;
+  const prepare = jobs.find((j) => j.kind === "prepare");
+  if (prepare && prepare.status !== "done") return { dispatch: due(prepare) ? [prepare.key] : [], activate: [] };
+
+  const byTable = new Map<string, JobState[]>();
+  for (const j of jobs) {
+    if (!j.tableKey) continue;
+    const list = byTable.get(j.tableKey) ?? [];
+    list.push(j);
+    byTable.set(j.tableKey, list);
+  }
+  const dispatch: string[] = [];
+  const activate: string[] = [];
+  let active = tables.filter((t) => t.status === "copying" || t.status === "finishing").length;
+  for (const table of [...tables].sort((a, b) => a.ord - b.ord)) {
+    const tableJobs = byTable.get(table.key) ?? [];
+    if (table.status === "pending") {
+      if (active >= limits.parallelTables) continue;
+      active++;
+      activate.push(table.key);
+    } else if (table.status !== "copying" && table.status !== "finishing") {
+      continue;
+    }
+    if (table.status === "finishing") {
+      const finish = tableJobs.find((j) => j.kind === "finish");
+      if (finish && due(finish)) dispatch.push(finish.key);
+      continue;
+    }
+    let inFlight = tableJobs.filter((j) => j.kind === "copy" && j.status === "dispatched").length;
+    for (const j of tableJobs) {
+      if (inFlight >= limits.chunksPerTable) break;
+      if (j.kind === "copy" && due(j)) {
+        dispatch.push(j.key);
+        inFlight++;
+      }
+    }
+  }
+  return { dispatch, activate };
+}
+
+/** Jobs whose runner went silent past their lease. */
+export function expiredLeases(jobs: JobState[], now: number): string[] {
+  return jobs.filter((j) => j.status === "dispatched" && j.leaseUntil !== null && j.leaseUntil < now).map((j) => j.key);
+}
+
+/** Delay before retry number `attempt` (1-based): base · 2^(attempt-1), at most 15 minutes. */
+export function retryDelayMs(attempt: number, baseSeconds: number): number {
+  return Math.min(15 * 60_000, baseSeconds * 1000 * 2 ** Math.max(0, attempt - 1));
+}
+
+/** The earliest moment something needs the coordinator's attention, or null. */
+export function nextWake(jobs: JobState[], now: number): number | null {
+  let next: number | null = null;
+  for (const j of jobs) {
+    const t = j.status === "dispatched" ? j.leaseUntil : j.status === "pending" && j.notBefore > now ? j.notBefore : null;
+    if (t !== null && (next === null || t < next)) next = t;
+  }
+  return next;
+}
+
+export interface Sample {
+  time: number;
+  rows: number;
+}
+
+/** Rows per second over the recent samples (cumulative row counts), and seconds left for `remaining` rows. */
+export function throughput(samples: Sample[], remaining: number): { rowsPerSecond: number; etaSeconds: number | null } {
+  if (samples.length < 2) return { rowsPerSecond: 0, etaSeconds: null };
+  const first = samples[0]!;
+  const last = samples[samples.length - 1]!;
+  const seconds = (last.time - first.time) / 1000;
+  const rowsPerSecond = seconds > 0 ? Math.max(0, (last.rows - first.rows) / seconds) : 0;
+  const etaSeconds = rowsPerSecond > 0 ? Math.ceil(Math.max(0, remaining) / rowsPerSecond) : null;
+  return { rowsPerSecond: Math.round(rowsPerSecond), etaSeconds };
+}

@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { TableSelection, TaskMode, TaskOptions, Variables } from "../task-config";
+
+/**
+ * The messages between the TaskCoordinator (via the chunk queue) and the copy runner, and the events
+ * the runner reports back. Every job carries `attemptId`; the coordinator accepts events only for the
+ * attempt it is waiting for, so a late report from a superseded attempt changes nothing.
+ * Persisted in queue messages and DO storage as JSON: do not rename fields.
+ */
+
+export const Connection = z.object({ kind: z.enum(["postgres", "neon"]), url: z.string().min(1) });
+export type Connection = z.infer<typeof Connection>;
+
+const TableRef = z.object({ schema: z.string(), name: z.string() });
+
+const ColumnInfo = z.object({
+  name: z.string(),
+  position: z.number(),
+  dataType: z.string(),
+  typeSchema: z.string(),
+  typeName: z.string(),
+  typeKind: z.enum(["b", "e", "d", "r", "m", "c", "p"]),
+  isArray: z.boolean(),
+  nullable: z.boolean(),
+  defaultExpr: z.string().nullable(),
+  generated: z.enum(["", "s"]),
+  identity: z.enum(["", "a", "d"]),
+});
+
+export const TableInfoSchema = z.object({
+  schema: z.string(),
+  name: z.string(),
+  columns: z.array(ColumnInfo),
+  primaryKey: z.array(z.string()),
+  estimatedRows: z.number(),
+  sizeBytes: z.number(),
+});
+
+export const ChunkSchema = z.object({
+  index: z.number().int().min(0),
+  lo: z.array(z.string()).nullable(),
+  hi: z.array(z.string()).nullable(),
+  wholeTable: z.boolean(),
+});
+
+const JobBase = z.object({
+  taskId: z.string(),
+  runId: z.string(),
+  /** Unique per dispatch: `<jobKey>#<attempt>`. */
+  attemptId: z.string(),
+  /** Where the runner posts progress and the result (the Worker's /internal/runner/events). */
+  callbackUrl: z.string().url(),
+  source: Connection,
+  target: Connection,
+});
+
+export const PrepareJob = JobBase.extend({
+  type: z.literal("prepare"),
+  mode: TaskMode,
+  selection: TableSelection,
+  options: TaskOptions,
+  variables: Variables,
+});
+export type PrepareJob = z.infer<typeof PrepareJob>;
+
+export const CopyChunkJob = JobBase.extend({
+  type: z.literal("copy_chunk"),
+  table: TableInfoSchema,
+  targetTable: TableRef,
+  chunk: ChunkSchema,
+  /** Row filters of this table with variables already substituted. */
+  filters: z.array(z.object({ column: z.string(), op: z.string(), value: z.unknown().optional() })),
+  validate: z.boolean(),
+  /** Delete the chunk's range on the target first (a retry, or a table that may already hold rows). */
+  cleanRange: z.boolean(),
+});
+export type CopyChunkJob = z.infer<typeof CopyChunkJob>;
+
+export const FinishTableJob = JobBase.extend({
+  type: z.literal("finish_table"),
+  table: TableInfoSchema,
+  targetTable: TableRef,
+  /** The target table was created by this run: add its primary key and indexes. */
+  created: z.boolean(),
+});
+export type FinishTableJob = z.infer<typeof FinishTableJob>;
+
+export const Job = z.discriminatedUnion("type", [PrepareJob, CopyChunkJob, FinishTableJob]);
+export type Job = z.infer<typeof Job>;
+
+/** A table the prepare job selected and made ready on the target, with its chunks. */
+export const PreparedTable = z.object({
+  table: TableInfoSchema,
+  targetTable: TableRef,
+  created: z.boolean(),
+  chunks: z.array(ChunkSchema),
+});
+export type PreparedTable = z.infer<typeof PreparedTable>;
+
+export const ChunkChecksum = z.object({ rows: z.number(), hash: z.string() });
+
+export const JobOutcome = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("prepare"), tables: z.array(PreparedTable) }),
+  z.object({
+    type: z.literal("copy_chunk"),
+    rows: z.number(),
+    bytes: z.number(),
+    /** Present when validation ran: source and target checksums of the chunk. */
+    checksum: z.object({ source: ChunkChecksum, target: ChunkChecksum }).nullable(),
+  }),
+  z.object({ type: z.literal("finish_table") }),
+]);
+export type JobOutcome = z.infer<typeof JobOutcome>;
+
+export const RunnerEvent = z.discriminatedUnion("event", [
+  z.object({ event: z.literal("progress"), taskId: z.string(), runId: z.string(), attemptId: z.string(), rows: z.number(), bytes: z.number() }),
+  z.object({ event: z.literal("succeeded"), taskId: z.string(), runId: z.string(), attemptId: z.string(), outcome: JobOutcome }),
+  z.object({
+    event: z.literal("failed"),
+    taskId: z.string(),
+    runId: z.string(),
+    attemptId: z.string(),
+    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
+  }),
+]);
+export type RunnerEvent = z.infer<typeof RunnerEvent>;
+
+/** The chunk queue carries jobs; the coordinator stores the connector ids, not credentials, in messages. */
+export const ChunkMessage = z.object({
+  taskId: z.string(),
+  runId: z.string(),
+  attemptId: z.string(),
+});
+export type ChunkMessage = z.infer<typeof ChunkMessage>;

@@ -1,0 +1,213 @@
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { PreparedTable } from "../../engine/jobs/protocol";
+import { signUp } from "./support/client";
+
+type JobRow = { key: string; kind: string; status: string; attempt: number; attempt_id: string | null; clean_range: number; rows: number };
+
+const column = (name: string, dataType = "integer", position = 1) => ({
+  name,
+  position,
+  dataType,
+  typeSchema: "pg_catalog",
+  typeName: dataType === "integer" ? "int4" : "text",
+  typeKind: "b" as const,
+  isArray: false,
+  nullable: false,
+  defaultExpr: null,
+  generated: "" as const,
+  identity: "" as const,
+});
+
+function prepared(name: string, chunks: number): PreparedTable {
+  return {
+    table: { schema: "public", name, columns: [column("id")], primaryKey: ["id"], estimatedRows: chunks * 100, sizeBytes: 8192 },
+    targetTable: { schema: "public", name },
+    created: true,
+    chunks: Array.from({ length: chunks }, (_, i) => ({
+      index: i,
+      lo: i === 0 ? null : [String(i * 100)],
+      hi: i === chunks - 1 ? null : [String((i + 1) * 100)],
+      wholeTable: false,
+    })),
+  };
+}
+
+async function startRun(options: Record<string, unknown> = {}) {
+  const { client } = await signUp();
+  const source = (await client.post("/connectors", { name: "s", url: "postgres://u:source-pw@127.0.0.1:1/s" })).json.id;
+  const target = (await client.post("/connectors", { name: "t", url: "postgres://u:target-pw@127.0.0.1:1/t" })).json.id;
+  const task = (await client.post("/tasks", { name: "t", sourceId: source, targetId: target, options: { retryDelaySeconds: 0, ...options } })).json;
+  const started = await client.post(`/tasks/${task.id}/start`);
+  expect(started.status).toBe(202);
+  const stub = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
+  return { client, task, runId: started.json.runId as string, stub };
+}
+
+type Stub = Awaited<ReturnType<typeof startRun>>["stub"];
+
+const jobs = (stub: Stub) =>
+  runInDurableObject(stub, (_, state) => state.storage.sql.exec<JobRow>("SELECT key, kind, status, attempt, attempt_id, clean_range, rows FROM jobs ORDER BY key").toArray());
+
+async function attemptOf(stub: Stub, key: string) {
+  const j = (await jobs(stub)).find((r) => r.key === key);
+  if (!j?.attempt_id) throw new Error(`job ${key} not dispatched: ${JSON.stringify(j)}`);
+  return j.attempt_id;
+}
+
+const ids = (task: { id: string }, runId: string, attemptId: string) => ({ taskId: task.id, runId, attemptId });
+const chunkKey = (table: string, i: number) => `copy:${JSON.stringify(["public", table])}:${i}`;
+const finishKey = (table: string) => `finish:${JSON.stringify(["public", table])}`;
+
+async function succeedCopy(stub: Stub, task: { id: string }, runId: string, key: string, rows = 100) {
+  const attemptId = await attemptOf(stub, key);
+  return stub.runnerEvent({ event: "succeeded", ...ids(task, runId, attemptId), outcome: { type: "copy_chunk", rows, bytes: rows * 10, checksum: null } });
+}
+
+describe("TaskCoordinator", () => {
+  it("plans through the runner, dispatches within limits, finishes tables and writes the run to D1", async () => {
+    const { client, task, runId, stub } = await startRun({ parallelTables: 1 });
+    const prepareAttempt = await attemptOf(stub, "prepare");
+    expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "running", phase: "planning" });
+
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, prepareAttempt), outcome: { type: "prepare", tables: [prepared("a", 3), prepared("b", 1)] } });
+    let rows = await jobs(stub);
+    // One table at a time, two chunks of it in flight.
+    expect(rows.filter((j) => j.status === "dispatched").map((j) => j.key)).toEqual([chunkKey("a", 0), chunkKey("a", 1)]);
+
+    await succeedCopy(stub, task, runId, chunkKey("a", 0));
+    expect((await jobs(stub)).find((j) => j.key === chunkKey("a", 2))!.status).toBe("dispatched");
+    await succeedCopy(stub, task, runId, chunkKey("a", 1));
+    await succeedCopy(stub, task, runId, chunkKey("a", 2), 50);
+    rows = await jobs(stub);
+    expect(rows.find((j) => j.key === finishKey("a"))!.status).toBe("dispatched");
+    expect(rows.find((j) => j.key === chunkKey("b", 0))!.status).toBe("pending");
+
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, finishKey("a"))), outcome: { type: "finish_table" } });
+    await succeedCopy(stub, task, runId, chunkKey("b", 0), 7);
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, finishKey("b"))), outcome: { type: "finish_table" } });
+
+    const run = (await client.get(`/runs/${runId}`)).json;
+    expect(run).toMatchObject({ status: "succeeded", phase: "done", rowsCopied: 257, bytesCopied: 2570, error: null });
+    expect(run.tables.map((t: { sourceTable: string; rowsCopied: number; chunksDone: number; chunksTotal: number; status: string; validation: string }) => [t.sourceTable, t.rowsCopied, t.chunksDone, t.chunksTotal, t.status, t.validation])).toEqual([
+      ["a", 250, 3, 3, "succeeded", "passed"],
+      ["b", 7, 1, 1, "succeeded", "passed"],
+    ]);
+    expect(run.finishedAt).toBeGreaterThanOrEqual(run.startedAt);
+    const logs = (await client.get(`/runs/${runId}/logs`)).json.items.map((l: { message: string }) => l.message);
+    expect(logs).toContain("run started");
+    expect(logs).toContain("run succeeded");
+    expect(JSON.stringify(logs)).not.toContain("source-pw");
+  });
+
+  it("retries a retryable failure with the range cleaned, ignores the superseded attempt, and fails fatally with the code", async () => {
+    const { client, task, runId, stub } = await startRun({ maxRetries: 1 });
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
+    const first = await attemptOf(stub, chunkKey("a", 0));
+    await stub.runnerEvent({ event: "failed", ...ids(task, runId, first), error: { code: "DATABASE_UNREACHABLE", message: "reset", retryable: true } });
+    let job = (await jobs(stub)).find((j) => j.key === chunkKey("a", 0))!;
+    expect(job).toMatchObject({ status: "dispatched", attempt: 2, clean_range: 1 });
+    expect(job.attempt_id).not.toBe(first);
+    // A late report from the first attempt changes nothing.
+    expect(await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, first), outcome: { type: "copy_chunk", rows: 1, bytes: 1, checksum: null } })).toEqual({ accepted: false });
+    await stub.runnerEvent({ event: "failed", ...ids(task, runId, job.attempt_id!), error: { code: "DATABASE_UNREACHABLE", message: "reset again", retryable: true } });
+    const run = (await client.get(`/runs/${runId}`)).json;
+    expect(run).toMatchObject({ status: "failed", error: { code: "DATABASE_UNREACHABLE" } });
+    expect(run.tables[0]).toMatchObject({ status: "failed", error: { code: "DATABASE_UNREACHABLE" } });
+    job = (await jobs(stub)).find((j) => j.key === chunkKey("a", 0))!;
+    expect(job.status).toBe("failed");
+  });
+
+  it("a fatal error fails the run at once", async () => {
+    const { client, task, runId, stub } = await startRun();
+    await stub.runnerEvent({ event: "failed", ...ids(task, runId, await attemptOf(stub, "prepare")), error: { code: "AUTH_FAILED", message: "password authentication failed", retryable: false } });
+    expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "failed", error: { code: "AUTH_FAILED" } });
+    const again = await client.post(`/tasks/${task.id}/start`);
+    expect(again.status).toBe(202);
+  });
+
+  it("re-copies a chunk once on checksum mismatch, then fails with VALIDATION_FAILED naming the table", async () => {
+    const { client, task, runId, stub } = await startRun();
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
+    const bad = { source: { rows: 10, hash: "1" }, target: { rows: 10, hash: "2" } };
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, chunkKey("a", 0))), outcome: { type: "copy_chunk", rows: 10, bytes: 10, checksum: bad } });
+    expect((await jobs(stub)).find((j) => j.key === chunkKey("a", 0))).toMatchObject({ status: "dispatched", attempt: 2, clean_range: 1 });
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, chunkKey("a", 0))), outcome: { type: "copy_chunk", rows: 10, bytes: 10, checksum: bad } });
+    const run = (await client.get(`/runs/${runId}`)).json;
+    expect(run.status).toBe("failed");
+    expect(run.error.code).toBe("VALIDATION_FAILED");
+    expect(run.error.message).toContain("public.a");
+    expect(run.tables[0].validation).toBe("failed");
+  });
+
+  it("retries an attempt whose runner went silent once its lease expires", async () => {
+    const { task, runId, stub } = await startRun();
+    const first = await attemptOf(stub, "prepare");
+    await runInDurableObject(stub, (_, state) => {
+      state.storage.sql.exec("UPDATE jobs SET lease_until = ? WHERE key = 'prepare'", Date.now() - 1);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const job = (await jobs(stub)).find((j) => j.key === "prepare")!;
+    expect(job.attempt).toBe(2);
+    expect(job.attempt_id).not.toBe(first);
+    expect(await stub.runnerEvent({ event: "progress", ...ids(task, runId, first), rows: 1, bytes: 1 })).toEqual({ accepted: false });
+  });
+
+  it("resumes after eviction without dispatching finished chunks again", async () => {
+    const { client, task, runId, stub } = await startRun({ parallelTables: 1 });
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 4)] } });
+    await succeedCopy(stub, task, runId, chunkKey("a", 0));
+    await succeedCopy(stub, task, runId, chunkKey("a", 1));
+    await abortAllDurableObjects();
+    const fresh = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
+    for (const i of [2, 3]) await succeedCopy(fresh, task, runId, chunkKey("a", i));
+    await fresh.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(fresh, finishKey("a"))), outcome: { type: "finish_table" } });
+    const rows = await jobs(fresh);
+    expect(rows.filter((j) => j.kind === "copy").map((j) => j.attempt)).toEqual([1, 1, 1, 1]);
+    expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "succeeded", rowsCopied: 400 });
+  });
+
+  it("stops a run: status stopped, later reports ignored, a second start allowed", async () => {
+    const { client, task, runId, stub } = await startRun();
+    const attempt = await attemptOf(stub, "prepare");
+    const running = await client.post(`/tasks/${task.id}/start`);
+    expect(running.status).toBe(409);
+    expect(running.json.error.code).toBe("TASK_RUNNING");
+    const stopped = await client.post(`/tasks/${task.id}/stop`);
+    expect(stopped.json).toEqual({ status: "stopped" });
+    expect((await client.get(`/runs/${runId}`)).json.status).toBe("stopped");
+    expect(await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, attempt), outcome: { type: "prepare", tables: [] } })).toEqual({ accepted: false });
+    expect((await client.post(`/tasks/${task.id}/start`)).status).toBe(202);
+  });
+
+  it("refuses a start whose templates name an undefined variable (400 VARIABLE_UNDEFINED)", async () => {
+    const { client } = await signUp();
+    const s = (await client.post("/connectors", { name: "s", url: "postgres://u:p@127.0.0.1:1/s" })).json.id;
+    const t = (await client.post("/connectors", { name: "t", url: "postgres://u:p@127.0.0.1:1/t" })).json.id;
+    const task = (await client.post("/tasks", { name: "v", sourceId: s, targetId: t, options: { targetSchema: "${env}_sales" } })).json;
+    const res = await client.post(`/tasks/${task.id}/start`);
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe("VARIABLE_UNDEFINED");
+    expect((await client.get(`/tasks/${task.id}/runs`)).json.items).toHaveLength(0);
+    expect((await client.post(`/tasks/${task.id}/start`, { variables: { env: "prod" } })).status).toBe(202);
+  });
+
+  it("streams progress over the task's WebSocket", async () => {
+    const { client, task, runId, stub } = await startRun();
+    const cookie = (client as unknown as { auth: { cookie: string } }).auth.cookie;
+    const res = await SELF.fetch(`http://dtaas.test/api/v1/tasks/${task.id}/events`, { headers: { upgrade: "websocket", cookie } });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    const messages: { type: string; status?: string; phase?: string }[] = [];
+    ws.addEventListener("message", (e) => messages.push(JSON.parse(e.data as string)));
+    ws.accept();
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(messages[0]).toMatchObject({ type: "progress", status: "running", phase: "planning" });
+    expect(messages.some((m) => m.phase === "copying")).toBe(true);
+    ws.close();
+    const other = await signUp();
+    const denied = await SELF.fetch(`http://dtaas.test/api/v1/tasks/${task.id}/events`, { headers: { upgrade: "websocket", cookie: other.cookie } });
+    expect(denied.status).toBe(404);
+  });
+});
