@@ -4,8 +4,8 @@ import type { RowFilter } from "../task-config";
 import { qualify, quoteIdent } from "../ddl/quote";
 import type { Chunk } from "../plan/chunk";
 import { chunkCondition } from "../plan/chunk-condition";
-import { applySessionSettings } from "../plan/session";
-import { paramBinder } from "../plan/sql-binder";
+import { querySettled } from "../plan/session";
+import { literalBinder } from "../plan/sql-binder";
 
 export interface ChunkChecksum {
   rows: number;
@@ -29,14 +29,10 @@ export async function checksumChunk(
   at: TableRef = table,
 ): Promise<ChunkChecksum> {
   const columns = [...table.columns].sort((a, b) => a.position - b.position).map((c) => quoteIdent(c.name));
-  const bind = paramBinder();
-  const where = chunkCondition(table, chunk, filter, bind);
+  const where = chunkCondition(table, chunk, filter, literalBinder);
   const statement = `SELECT count(*)::text AS rows,
          coalesce(sum(('x' || left(md5(ROW(${columns.join(", ")})::text), 16))::bit(64)::int8::numeric), 0)::text AS hash
     FROM ${qualify(at)} WHERE ${where}`;
-  return sql.begin("read only", async (tx) => {
-    await applySessionSettings(tx);
-    const [row] = await tx.unsafe<{ rows: string; hash: string }[]>(statement, bind.params);
-    return { rows: Number(row!.rows), hash: row!.hash };
-  });
+  const [row] = await querySettled<{ rows: string; hash: string }>(sql, statement);
+  return { rows: Number(row!.rows), hash: row!.hash };
 }

@@ -18,7 +18,7 @@ describe("Chinook full load", () => {
       const ref = { schema: "public", name };
       const table = await readTableInfo(dbs.source, ref);
       // Small chunks so that multi-chunk planning runs on real data too.
-      const result = await transferTable(dbs.source, dbs.target, table, { chunkRows: 1000 });
+      const result = await transferTable(dbs, table, { chunkRows: 1000 });
       const [want, got] = await Promise.all([tableDigest(dbs.source, ref), tableDigest(dbs.target, ref)]);
       expect(want.count, name).toBeGreaterThan(0);
       expect(got, name).toEqual(want);

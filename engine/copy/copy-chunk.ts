@@ -1,4 +1,3 @@
-import type postgres from "postgres";
 import type { Readable, Writable } from "node:stream";
 import type { TableInfo, TableRef } from "../catalog/types";
 import { AppError } from "../errors/app-error";
@@ -6,15 +5,16 @@ import type { RowFilter } from "../task-config";
 import { qualify, quoteIdent } from "../ddl/quote";
 import type { Chunk } from "../plan/chunk";
 import { chunkCondition } from "../plan/chunk-condition";
-import { applySessionSettings } from "../plan/session";
-import { literalBinder, paramBinder } from "../plan/sql-binder";
+import { literalBinder } from "../plan/sql-binder";
 import { coalesce } from "./coalesce";
 import { copyFormatFor } from "./copy-format";
 import { copyIn, copyOut, type CopyHandle } from "./copy-stream";
+import { closeDedicated, openDedicated } from "./dedicated-connection";
 
 export interface CopyChunkInput {
-  source: postgres.Sql;
-  target: postgres.Sql;
+  /** postgres:// URLs: the copy opens its own connection to each side (see dedicated-connection.ts). */
+  source: string;
+  target: string;
   table: TableInfo;
   targetRef: TableRef;
   chunk: Chunk;
@@ -35,7 +35,8 @@ export interface CopyChunkResult {
  * whole-table chunk without filter), then streams the source rows in. A retry after a crash at any point
  * therefore leaves exactly one copy of each row: an uncommitted attempt left nothing, a committed one is
  * deleted and redone. Consequence for `append` mode: target rows inside a chunk's key range are replaced
- * by the source's, and a table without primary key is replaced whole.
+ * by the source's, and a table without primary key is replaced whole. After any failure both connections
+ * are destroyed, never reused, so nothing half-done can be committed later.
  *
  * Memory is flat: the source COPY is read with backpressure down to its socket and written in ~256 KiB
  * pieces that wait for the target socket to drain.
@@ -45,48 +46,48 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   const format = copyFormatFor(table);
   const columns = [...table.columns].sort((a, b) => a.position - b.position).map((c) => quoteIdent(c.name));
   const options = format === "binary" ? " (FORMAT binary)" : "";
-  const selectWhere = chunkCondition(table, chunk, filter, literalBinder);
-  const copyOutSql = `COPY (SELECT ${columns.join(", ")} FROM ${qualify(table)} WHERE ${selectWhere}) TO STDOUT${options}`;
+  const where = chunkCondition(table, chunk, filter, literalBinder);
+  const copyOutSql = `COPY (SELECT ${columns.join(", ")} FROM ${qualify(table)} WHERE ${where}) TO STDOUT${options}`;
   const copyInSql = `COPY ${qualify(targetRef)} (${columns.join(", ")}) FROM STDIN${options}`;
 
-  return target.begin(async (ttx) => {
-    await applySessionSettings(ttx);
-    if (chunk.wholeTable && !filter?.length) {
-      await ttx.unsafe(`TRUNCATE ${qualify(targetRef)}`);
-    } else {
-      const bind = paramBinder();
-      const where = chunkCondition(table, chunk, filter, bind);
-      await ttx.unsafe(`DELETE FROM ${qualify(targetRef)} WHERE ${where}`, bind.params);
+  const clear = chunk.wholeTable && !filter?.length ? `TRUNCATE ${qualify(targetRef)}` : `DELETE FROM ${qualify(targetRef)} WHERE ${where}`;
+  const src = openDedicated(input.source);
+  const dst = openDedicated(input.target);
+  let failed = true;
+  let out: CopyHandle<Readable> | undefined;
+  try {
+    // One simple-protocol message: the transaction is open and the range cleared before any data moves.
+    await dst.unsafe(`BEGIN;\n${clear}`);
+    // The source needs no transaction: one COPY statement reads one snapshot.
+    out = copyOut(src, copyOutSql);
+    const into = copyIn(dst, copyInSql);
+    const bytes = await stream(out, into);
+    const [sent, stored] = await Promise.all([out.done, into.done]);
+    if (sent !== stored) {
+      throw new AppError("COPY_ROW_COUNT_MISMATCH", `chunk ${chunk.index} of ${table.schema}.${table.name}: source sent ${sent} rows, target stored ${stored}`);
     }
-    return source.begin("read only", async (stx) => {
-      await applySessionSettings(stx);
-      const out = copyOut(stx, copyOutSql);
-      const into = copyIn(ttx, copyInSql);
-      const bytes = await stream(out, into);
-      const [sent, stored] = await Promise.all([out.done, into.done]);
-      if (sent !== stored) {
-        throw new AppError("COPY_ROW_COUNT_MISMATCH", `chunk ${chunk.index} of ${table.schema}.${table.name}: source sent ${sent} rows, target stored ${stored}`);
-      }
-      return { rows: stored, bytes };
-    });
-  });
+    await dst.unsafe("COMMIT");
+    failed = false;
+    return { rows: stored, bytes };
+  } finally {
+    if (failed && out) await stopSource(out);
+    await Promise.all([closeDedicated(src, failed), closeDedicated(dst, failed)]);
+  }
 }
 
-/** Pumps source COPY data into the target COPY; on any failure stops both sides before rethrowing. */
+/**
+ * Pumps source COPY data into the target COPY. On failure it just throws: the caller destroys both
+ * connections, which also ends the streams (their errors are observed through `done`).
+ */
 async function stream(out: CopyHandle<Readable>, into: CopyHandle<Writable>): Promise<number> {
   let bytes = 0;
-  try {
-    const [reader, writer] = await Promise.all([out.stream, into.stream]);
-    const pieces = reader.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
-    for await (const piece of coalesce(counted(pieces, (n) => (bytes += n)))) {
-      if (!writer.write(piece)) await drained(writer);
-    }
-    writer.end();
-    return bytes;
-  } catch (error) {
-    await abandon(out, into, error);
-    throw error;
+  const [reader, writer] = await Promise.all([out.stream, into.stream]);
+  const pieces = reader.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
+  for await (const piece of coalesce(counted(pieces, (n) => (bytes += n)))) {
+    if (!writer.write(piece)) await drained(writer);
   }
+  writer.end();
+  return bytes;
 }
 
 async function* counted(source: AsyncIterable<Uint8Array>, add: (n: number) => void): AsyncGenerator<Uint8Array> {
@@ -108,16 +109,23 @@ function drained(writer: Writable): Promise<void> {
   });
 }
 
+const CANCEL_WAIT_MS = 5000;
+
 /**
- * Brings both connections out of COPY mode so their transactions can roll back: the target COPY is
- * failed (CopyFail), the source COPY is cancelled and its remaining data drained (postgres.js pauses
- * the socket of an unread COPY stream, which would otherwise hang the connection forever).
+ * Stops a source COPY that will not be read to the end. Closing the client alone is not enough: postgres.js
+ * closes with a FIN while the socket may be paused by backpressure, and the server backend would stay
+ * blocked writing COPY data nobody reads, holding its snapshot. So: drain in flowing mode (the socket
+ * resumes and data is discarded) and cancel the statement, waiting a bounded time.
  */
-async function abandon(out: CopyHandle<Readable>, into: CopyHandle<Writable>, error: unknown): Promise<void> {
-  const [reader, writer] = await Promise.all([out.stream.catch(() => undefined), into.stream.catch(() => undefined)]);
-  if (writer && !writer.destroyed) writer.destroy(error instanceof Error ? error : new Error(String(error)));
-  const stopSource = reader && !reader.readableEnded ? out.cancel() : Promise.resolve();
-  reader?.resume();
-  // Both settle once their connection is idle again; their outcome is the error already being thrown.
-  await Promise.allSettled([stopSource, out.done, into.done]);
+async function stopSource(out: CopyHandle<Readable>): Promise<void> {
+  const reader = await out.stream.catch(() => undefined);
+  if (!reader || reader.readableEnded) return;
+  reader.resume();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    // Best effort: a cancel that fails changes nothing, the connection is destroyed right after.
+    out.cancel().catch(() => {}),
+    new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
 }

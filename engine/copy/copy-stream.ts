@@ -22,18 +22,17 @@ export interface CopyHandle<S> {
   stream: Promise<S>;
   /** Rows in the COPY command tag, once the server has completed the statement. */
   done: Promise<number>;
-  /** Sends a cancel request for the running COPY (harmless when it has completed). */
+  /** Sends a cancel request for the running COPY; nothing once it has completed. */
   cancel(): Promise<void>;
 }
 
 interface QueryInternals {
   resolve(value: unknown): void;
+  cancel(): Promise<void> | void;
   reject(error: unknown): void;
-  active: boolean;
   simple(): unknown;
   streaming: boolean;
   execute(): unknown;
-  cancel(): Promise<void> | void;
 }
 
 function start<S>(sql: postgres.Sql | postgres.TransactionSql, statement: string): CopyHandle<S> {
@@ -75,7 +74,7 @@ function start<S>(sql: postgres.Sql | postgres.TransactionSql, statement: string
   q.streaming = true;
   // The query's own promise only mirrors `done`; its rejection is observed there.
   query.catch(() => {});
-  // After completion postgres.js would park a cancel until the next query: never cancel then.
+  // After completion postgres.js would park a cancel request until the next query: never send one then.
   return { stream, done, cancel: async () => void (settled ? undefined : await q.cancel()) };
 }
 

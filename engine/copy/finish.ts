@@ -2,21 +2,20 @@ import type postgres from "postgres";
 import type { TableInfo, TableRef } from "../catalog/types";
 import { qualify, quoteIdent, quoteLiteral } from "../ddl/quote";
 import { primaryKeySql, secondaryIndexSql } from "../ddl/indexes";
-import { applySessionSettings } from "../plan/session";
 
 export interface FinishTableInput {
   source: postgres.Sql;
   target: postgres.Sql;
   table: TableInfo;
   targetRef: TableRef;
-  /** The target table was created by this run (drop_and_create): add its primary key and indexes. */
+  /** The target table was created by this run (drop_and_create or missing): add its primary key and indexes. */
   created: boolean;
 }
 
 /**
  * After every chunk of a table is copied: primary key and secondary indexes (only on a table this run
  * created; an existing target keeps its own), identity sequences moved past the copied values, ANALYZE.
- * Safe to repeat: index creation is skipped for indexes that already exist, setval is absolute.
+ * Safe to repeat: existing keys, indexes and constraints are skipped, setval is absolute.
  */
 export async function finishTable(input: FinishTableInput): Promise<void> {
   const { source, target, table, targetRef, created } = input;
@@ -46,21 +45,18 @@ async function constraintNames(sql: postgres.Sql, ref: TableRef): Promise<{ prim
  */
 async function resetIdentities(sql: postgres.Sql, table: TableInfo, ref: TableRef): Promise<void> {
   for (const column of table.columns.filter((c) => c.identity !== "")) {
-    await sql.begin(async (tx) => {
-      await applySessionSettings(tx);
-      const [seq] = await tx.unsafe<{ name: string | null; increment: string; start: string }[]>(
-        `SELECT s.seqrelid::regclass::text AS name, s.seqincrement::text AS increment, s.seqstart::text AS start
-           FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence($1, $2)::regclass`,
-        [qualify(ref), column.name],
-      );
-      // The column may be a plain one on an existing target (truncate/append modes): nothing to move.
-      if (!seq?.name) return;
-      const extreme = BigInt(seq.increment) > 0n ? "max" : "min";
-      await tx.unsafe(
-        `SELECT CASE WHEN v IS NULL THEN setval(${quoteLiteral(seq.name)}, ${seq.start}, false)
-                     ELSE setval(${quoteLiteral(seq.name)}, v, true) END
-           FROM (SELECT ${extreme}(${quoteIdent(column.name)})::int8 AS v FROM ${qualify(ref)}) m`,
-      );
-    });
+    const [seq] = await sql.unsafe<{ name: string; increment: string; start: string }[]>(
+      `SELECT s.seqrelid::regclass::text AS name, s.seqincrement::text AS increment, s.seqstart::text AS start
+         FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence($1, $2)::regclass`,
+      [qualify(ref), column.name],
+    );
+    // The column may be a plain one on an existing target (truncate/append modes): nothing to move.
+    if (!seq) continue;
+    const extreme = BigInt(seq.increment) > 0n ? "max" : "min";
+    await sql.unsafe(
+      `SELECT CASE WHEN v IS NULL THEN setval(${quoteLiteral(seq.name)}, ${BigInt(seq.start)}, false)
+                   ELSE setval(${quoteLiteral(seq.name)}, v, true) END
+         FROM (SELECT ${extreme}(${quoteIdent(column.name)})::int8 AS v FROM ${qualify(ref)}) m`,
+    );
   }
 }

@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import type { TableInfo, TableRef } from "../catalog/types";
 import type { TaskOptions } from "../task-config";
 import { createTableSql, userTypeSchemas } from "./create-table";
-import { qualify, quoteIdent } from "./quote";
+import { qualify, quoteIdent, quoteLiteral } from "./quote";
 import { createTypesSql, readUserTypes } from "./user-types";
 
 export type TargetTableMode = TaskOptions["targetTableMode"];
@@ -18,7 +18,8 @@ export interface PreparedTable extends TablePair {
 }
 
 /**
- * Makes every target table ready for chunk copies, in one target transaction (all or nothing):
+ * Makes every target table ready for chunk copies, in one target transaction (all or nothing; existence
+ * is checked just before, so a table created concurrently by someone else makes it fail, not misbehave):
  * - `drop_and_create`: drop the target table if present, create it from the source definition;
  * - `truncate`: empty an existing target table, create a missing one;
  * - `append`: keep an existing target table as it is, create a missing one.
@@ -31,37 +32,34 @@ export async function prepareTarget(
   mode: TargetTableMode = "drop_and_create",
 ): Promise<PreparedTable[]> {
   const types = await readUserTypes(source, tables.map((t) => t.table));
-  return target.begin(async (tx) => {
-    const schemas = new Set([...types.map((t) => t.schema), ...tables.map((t) => t.targetRef.schema)]);
-    for (const schema of schemas) await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    const missing = [];
-    for (const t of types) if (!(await exists(tx, qualify(t), "regtype"))) missing.push(t);
-    for (const statement of createTypesSql(missing)) await tx.unsafe(statement);
+  const statements: string[] = [];
+  const schemas = new Set([...types.map((t) => t.schema), ...tables.map((t) => t.targetRef.schema)]);
+  for (const schema of schemas) statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  const missing = [];
+  for (const t of types) if (!(await exists(target, qualify(t), "regtype"))) missing.push(t);
+  statements.push(...createTypesSql(missing));
 
-    const prepared: PreparedTable[] = [];
-    for (const pair of tables) {
-      const name = qualify(pair.targetRef);
-      let present = await exists(tx, name, "regclass");
-      if (present && mode === "drop_and_create") {
-        await tx.unsafe(`DROP TABLE ${name}`);
-        present = false;
-      }
-      if (present) {
-        if (mode === "truncate") await tx.unsafe(`TRUNCATE ${name}`);
-        prepared.push({ ...pair, created: false });
-        continue;
-      }
-      // Column defaults print type and function names unqualified when visible on the source's path.
-      const path = [...userTypeSchemas(pair.table), "public"].map(quoteIdent).join(", ");
-      await tx.unsafe(`SELECT set_config('search_path', $1, true)`, [path]);
-      await tx.unsafe(createTableSql(pair.table, pair.targetRef));
-      prepared.push({ ...pair, created: true });
+  const prepared: PreparedTable[] = [];
+  for (const pair of tables) {
+    const name = qualify(pair.targetRef);
+    const present = await exists(target, name, "regclass");
+    if (present && mode !== "drop_and_create") {
+      if (mode === "truncate") statements.push(`TRUNCATE ${name}`);
+      prepared.push({ ...pair, created: false });
+      continue;
     }
-    return prepared;
-  });
+    if (present) statements.push(`DROP TABLE ${name}`);
+    // Column defaults print type and function names unqualified when visible on the source's path.
+    const path = [...userTypeSchemas(pair.table), "public"].map(quoteIdent).join(", ");
+    statements.push(`SELECT set_config('search_path', ${quoteLiteral(path)}, true)`, createTableSql(pair.table, pair.targetRef));
+    prepared.push({ ...pair, created: true });
+  }
+  // One simple-protocol message runs as one implicit transaction: all of it happens, or none.
+  await target.unsafe(statements.join(";\n"));
+  return prepared;
 }
 
-async function exists(tx: postgres.TransactionSql, name: string, kind: "regclass" | "regtype"): Promise<boolean> {
-  const [row] = await tx.unsafe<{ found: boolean }[]>(`SELECT to_${kind}($1) IS NOT NULL AS found`, [name]);
+async function exists(sql: postgres.Sql, name: string, kind: "regclass" | "regtype"): Promise<boolean> {
+  const [row] = await sql.unsafe<{ found: boolean }[]>(`SELECT to_${kind}($1) IS NOT NULL AS found`, [name]);
   return row?.found ?? false;
 }

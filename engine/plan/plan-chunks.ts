@@ -1,9 +1,9 @@
 import type postgres from "postgres";
 import type { TableInfo } from "../catalog/types";
-import { castTypeOf, qualify, quoteIdent } from "../ddl/quote";
+import { castTypeOf, qualify, quoteIdent, quoteLiteral } from "../ddl/quote";
 import { chunkCount, chunksFromBoundaries, pickBoundaries, samplePercent, sampleStep, type KeyTuple } from "./boundaries";
 import { keyColumns, type Chunk } from "./chunk";
-import { applySessionSettings } from "./session";
+import { querySettled } from "./session";
 
 const PAGE_BYTES = 8192;
 /** Blocks sampled to estimate the row count of a never-analyzed table. */
@@ -17,34 +17,31 @@ const ESTIMATE_BLOCKS = 256;
  */
 export async function planChunks(sql: postgres.Sql, table: TableInfo, options: { chunkRows: number }): Promise<Chunk[]> {
   if (table.primaryKey.length === 0) return [{ index: 0, lo: null, hi: null, wholeTable: true }];
-  return sql.begin("read only", async (tx) => {
-    await applySessionSettings(tx);
-    const pages = Math.max(1, Math.ceil(table.sizeBytes / PAGE_BYTES));
-    const estimated = table.estimatedRows >= 0 ? table.estimatedRows : await estimateRows(tx, table, pages);
-    const chunks = chunkCount(estimated, options.chunkRows);
-    if (chunks <= 1) return chunksFromBoundaries([]);
-    const histogram = table.primaryKey.length === 1 ? await histogramBounds(tx, table) : [];
-    const sorted = histogram.length > chunks ? histogram : await orderedSample(tx, table, estimated, pages, chunks);
-    return chunksFromBoundaries(pickBoundaries(sorted, chunks));
-  });
+  const pages = Math.max(1, Math.ceil(table.sizeBytes / PAGE_BYTES));
+  const estimated = table.estimatedRows >= 0 ? table.estimatedRows : await estimateRows(sql, table, pages);
+  const chunks = chunkCount(estimated, options.chunkRows);
+  if (chunks <= 1) return chunksFromBoundaries([]);
+  const histogram = table.primaryKey.length === 1 ? await histogramBounds(sql, table) : [];
+  const sorted = histogram.length > chunks ? histogram : await orderedSample(sql, table, estimated, pages, chunks);
+  return chunksFromBoundaries(pickBoundaries(sorted, chunks));
 }
 
-async function estimateRows(tx: postgres.TransactionSql, table: TableInfo, pages: number): Promise<number> {
+async function estimateRows(sql: postgres.Sql, table: TableInfo, pages: number): Promise<number> {
   const percent = Math.min(100, (100 * ESTIMATE_BLOCKS) / pages);
-  const [row] = await tx.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM ${qualify(table)} TABLESAMPLE SYSTEM (${percent})`);
+  const [row] = await sql.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM ${qualify(table)} TABLESAMPLE SYSTEM (${percent})`);
   return Math.round((Number(row?.n ?? 0) * 100) / percent);
 }
 
 /** pg_stats histogram bounds of the key column, sorted by the column's btree order, as text. */
-async function histogramBounds(tx: postgres.TransactionSql, table: TableInfo): Promise<KeyTuple[]> {
+async function histogramBounds(sql: postgres.Sql, table: TableInfo): Promise<KeyTuple[]> {
   const [key] = keyColumns(table);
   if (!key || key.isArray) return [];
-  const rows = await tx.unsafe<{ v: string }[]>(
+  const rows = await querySettled<{ v: string }>(sql,
     `SELECT b::text AS v
        FROM pg_stats s, unnest(s.histogram_bounds::text::${castTypeOf(key)}[]) WITH ORDINALITY AS u(b, n)
-      WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 AND NOT s.inherited
+      WHERE s.schemaname = ${quoteLiteral(table.schema)} AND s.tablename = ${quoteLiteral(table.name)}
+        AND s.attname = ${quoteLiteral(key.name)} AND NOT s.inherited
       ORDER BY u.n`,
-    [table.schema, table.name, key.name],
   );
   return rows.map((r) => [r.v]);
 }
@@ -54,7 +51,7 @@ async function histogramBounds(tx: postgres.TransactionSql, table: TableInfo): P
  * client holds about chunks × SAMPLE_ROWS_PER_CHUNK keys however large the table.
  */
 async function orderedSample(
-  tx: postgres.TransactionSql,
+  sql: postgres.Sql,
   table: TableInfo,
   estimated: number,
   pages: number,
@@ -63,7 +60,7 @@ async function orderedSample(
   const keys = keyColumns(table).map((k) => quoteIdent(k.name));
   const percent = samplePercent(estimated, pages, chunks);
   const step = sampleStep((estimated * percent) / 100, chunks);
-  const rows = await tx.unsafe<{ k: string[] }[]>(
+  const rows = await querySettled<{ k: string[] }>(sql,
     `SELECT ARRAY[${keys.map((k) => `${k}::text`).join(", ")}] AS k
        FROM (SELECT ${keys.join(", ")}, row_number() OVER (ORDER BY ${keys.join(", ")}) AS rn
                FROM ${qualify(table)} TABLESAMPLE SYSTEM (${percent})) s

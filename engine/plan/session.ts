@@ -2,9 +2,9 @@ import type postgres from "postgres";
 
 /**
  * Session settings that fix every text form DTaaS reads or writes: chunk bounds (`key::text`), text-format
- * COPY, and the row text hashed by checksums. Applied with `SET LOCAL` semantics at the start of each
- * transaction on both sides, so a server or role default (a DateStyle of `SQL, DMY`, extra_float_digits 0,
- * which rounds floats) can never make the two sides disagree or lose precision.
+ * COPY, and the row text hashed by checksums. Both sides always run under them, so a server or role
+ * default (DateStyle `SQL, DMY`, extra_float_digits 0, which rounds floats) can never make the two sides
+ * disagree or lose precision.
  */
 const SETTINGS: ReadonlyArray<[string, string]> = [
   ["TimeZone", "UTC"],
@@ -15,9 +15,19 @@ const SETTINGS: ReadonlyArray<[string, string]> = [
   ["standard_conforming_strings", "on"],
 ];
 
-const STATEMENT = `SELECT ${SETTINGS.map(([k, v]) => `set_config('${k}', '${v}', true)`).join(", ")}`;
+/** Startup parameters for connections DTaaS opens itself (copy/dedicated-connection.ts). */
+export const SESSION_PARAMETERS: Readonly<Record<string, string>> = Object.fromEntries(SETTINGS);
 
-/** Call first inside a transaction. */
-export async function applySessionSettings(tx: postgres.TransactionSql): Promise<void> {
-  await tx.unsafe(STATEMENT);
+const SET_LOCAL = `SELECT ${SETTINGS.map(([k, v]) => `set_config('${k}', '${v}', true)`).join(", ")}`;
+
+/**
+ * Runs one parameterless statement under the settings on a pooled connection, returning its rows. Both go
+ * in one simple-protocol message, which PostgreSQL runs as one implicit transaction, so the settings are
+ * local to it and the pooled session is left as it was. No client-side transaction is involved: with
+ * postgres.js 3.4.9 a `sql.begin` whose connection dies issues its ROLLBACK on the dead socket and crashes
+ * the process (porsager/postgres#1208). Values are inlined with `literalBinder`.
+ */
+export async function querySettled<T>(sql: postgres.Sql, statement: string): Promise<T[]> {
+  const results = (await sql.unsafe(`${SET_LOCAL};\n${statement}`)) as unknown as T[][];
+  return results[1] ?? [];
 }

@@ -15,18 +15,18 @@ export interface TransferResult {
 
 /** The full-load path for one table, as the coordinator runs it: prepare, plan, copy every chunk, finish. */
 export async function transferTable(
-  source: postgres.Sql,
-  target: postgres.Sql,
+  dbs: { source: postgres.Sql; target: postgres.Sql; sourceUrl: string; targetUrl: string },
   table: TableInfo,
   options: { targetRef?: TableRef; chunkRows?: number; mode?: TargetTableMode; filter?: RowFilter[] } = {},
 ): Promise<TransferResult> {
+  const { source, target } = dbs;
   const targetRef = options.targetRef ?? { schema: table.schema, name: table.name };
   const [prepared] = await prepareTarget(source, target, [{ table, targetRef }], options.mode);
   const chunks = await planChunks(source, table, { chunkRows: options.chunkRows ?? 250_000 });
   const chunkRows: number[] = [];
   let bytes = 0;
   for (const chunk of chunks) {
-    const r = await copyChunk({ source, target, table, targetRef, chunk, filter: options.filter });
+    const r = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef, chunk, filter: options.filter });
     chunkRows.push(r.rows);
     bytes += r.bytes;
   }
