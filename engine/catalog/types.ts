@@ -38,3 +38,21 @@ export interface TableRef {
   schema: string;
   name: string;
 }
+
+/**
+ * An enum or domain, as a DDL stage needs it to recreate the type on a target (same shape as
+ * engine/ddl/user-types.ts's UserType).
+ */
+export type UserType =
+  | { kind: "enum"; schema: string; name: string; labels: string[] }
+  | {
+      kind: "domain";
+      schema: string;
+      name: string;
+      /** Base type as DDL text: `format_type` for built-in types, else schema-qualified and quoted. */
+      baseType: string;
+      notNull: boolean;
+      defaultExpr: string | null;
+      /** `CHECK (…)` texts with their constraint names, by name. */
+      checks: { name: string; definition: string }[];
+    };

@@ -1,0 +1,192 @@
+import type { Queryable } from "../db/queryable";
+import { AppError } from "../errors/app-error";
+import type { ColumnInfo, TableInfo, TableRef, UserType } from "./types";
+
+/**
+ * Catalog discovery with a fixed number of queries whatever the number of tables (a database may hold
+ * thousands): one for the tables, one for all their columns.
+ */
+
+/** Schemas that are never user data: the system's and our own bookkeeping schema. */
+const HIDDEN_SCHEMAS = ["pg_catalog", "information_schema", "pg_toast", "_dtaas"];
+
+// $1 schemas (text[] or NULL), $2/$3 parallel schema and table names of wanted refs (or NULL: all tables,
+// without partitions, whose rows are read through their partitioned parent).
+const TABLES_SQL = `
+  WITH t AS (
+    SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p')
+       AND n.nspname <> ALL ($4::text[])
+       AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
+       AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+       AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))
+       AND CASE WHEN $2::text[] IS NULL THEN NOT c.relispartition
+                ELSE (n.nspname::text, c.relname::text) IN (SELECT * FROM unnest($2::text[], $3::text[])) END)
+  SELECT t.oid, t.nspname::text AS schema, t.relname::text AS name,
+         COALESCE((SELECT array_agg(a.attname::text ORDER BY k.ord)
+                     FROM pg_index i
+                     CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                    WHERE i.indrelid = t.oid AND i.indisprimary), '{}'::text[]) AS "primaryKey",
+         CASE WHEN t.relkind = 'p' THEN
+                (SELECT CASE WHEN count(*) FILTER (WHERE l.reltuples >= 0) = 0 THEN -1
+                             ELSE sum(greatest(l.reltuples::float8, 0)) END
+                   FROM pg_partition_tree(t.oid) p JOIN pg_class l ON l.oid = p.relid WHERE p.isleaf)
+              ELSE t.reltuples::float8 END AS "estimatedRows",
+         CASE WHEN t.relkind = 'p' THEN
+                (SELECT COALESCE(sum(pg_total_relation_size(p.relid)), 0) FROM pg_partition_tree(t.oid) p)
+              ELSE pg_total_relation_size(t.oid) END::float8 AS "sizeBytes"
+    FROM t
+   ORDER BY t.nspname, t.relname`;
+
+// For arrays, typeSchema/typeName/typeKind describe the element type (ColumnInfo).
+const COLUMNS_SQL = `
+  SELECT a.attrelid AS oid, a.attname::text AS name, a.attnum::int AS position,
+         format_type(a.atttypid, a.atttypmod) AS "dataType",
+         en.nspname::text AS "typeSchema", et.typname::text AS "typeName", et.typtype::text AS "typeKind",
+         (t.typelem <> 0 AND t.typlen = -1) AS "isArray",
+         NOT a.attnotnull AS nullable,
+         pg_get_expr(d.adbin, d.adrelid) AS "defaultExpr",
+         a.attgenerated::text AS generated, a.attidentity::text AS identity
+    FROM pg_attribute a
+    JOIN pg_type t ON t.oid = a.atttypid
+    JOIN pg_type et ON et.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN t.typelem ELSE t.oid END
+    JOIN pg_namespace en ON en.oid = et.typnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+   ORDER BY a.attrelid, a.attnum`;
+
+interface TableRow extends Omit<TableInfo, "columns"> {
+  oid: number;
+}
+
+interface ColumnRow extends Omit<ColumnInfo, "generated"> {
+  oid: number;
+  generated: string;
+}
+
+interface Filter {
+  schemas?: readonly string[];
+  refs?: readonly TableRef[];
+}
+
+async function readTables(db: Queryable, filter: Filter): Promise<TableInfo[]> {
+  const refs = filter.refs;
+  const tables = await db.query<TableRow>(TABLES_SQL, [
+    filter.schemas ?? null,
+    refs ? refs.map((r) => r.schema) : null,
+    refs ? refs.map((r) => r.name) : null,
+    HIDDEN_SCHEMAS,
+  ]);
+  if (tables.length === 0) return [];
+  const columns = await db.query<ColumnRow>(COLUMNS_SQL, [tables.map((t) => t.oid)]);
+  const byTable = new Map<number, ColumnInfo[]>();
+  for (const { oid, generated, ...column } of columns) {
+    const list = byTable.get(oid) ?? [];
+    // PostgreSQL 18's virtual generated columns ('v') are read like stored ones: a computed value.
+    list.push({ ...column, generated: generated === "" ? "" : "s" });
+    byTable.set(oid, list);
+  }
+  return tables.map(({ oid, ...t }) => ({ ...t, columns: byTable.get(oid) ?? [] }));
+}
+
+/**
+ * Every ordinary and partitioned table the user may read (partitions appear only through their parent),
+ * outside the system schemas and `_dtaas`, ordered by schema and name.
+ */
+export async function listTables(db: Queryable, options: { schemas?: readonly string[] } = {}): Promise<TableInfo[]> {
+  return readTables(db, { schemas: options.schemas });
+}
+
+/**
+ * The given tables (partitions too, when named), in the order given. Throws AppError `TABLE_MISSING`
+ * naming every table that does not exist or cannot be read.
+ */
+export async function describeTables(db: Queryable, refs: readonly TableRef[]): Promise<TableInfo[]> {
+  if (refs.length === 0) return [];
+  const found = await readTables(db, { refs });
+  const key = (r: TableRef) => JSON.stringify([r.schema, r.name]);
+  const byKey = new Map(found.map((t) => [key(t), t]));
+  const missing = refs.filter((r) => !byKey.has(key(r)));
+  if (missing.length > 0) {
+    const names = missing.map((r) => `${r.schema}.${r.name}`);
+    throw new AppError("TABLE_MISSING", `Tables not found or not readable: ${names.join(", ")}.`, {
+      status: 400,
+      details: { tables: missing.map((r) => ({ schema: r.schema, name: r.name })) },
+    });
+  }
+  return refs.map((r) => byKey.get(key(r))!);
+}
+
+const USER_TYPES_SQL = `
+  SELECT n.nspname::text AS schema, t.typname::text AS name, t.typtype::text AS kind,
+         (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels,
+         CASE WHEN t.typtype <> 'd' THEN NULL
+              WHEN bn.nspname = 'pg_catalog' THEN format_type(t.typbasetype, t.typtypmod)
+              ELSE quote_ident(en.nspname) || '.' || quote_ident(et.typname)
+                   || CASE WHEN b.typelem <> 0 AND b.typlen = -1 THEN '[]' ELSE '' END END AS "baseType",
+         CASE WHEN t.typtype = 'd' THEN en.nspname::text END AS "baseSchema",
+         CASE WHEN t.typtype = 'd' THEN et.typname::text END AS "baseName",
+         t.typnotnull AS "notNull", t.typdefault AS "defaultExpr",
+         (SELECT json_agg(json_build_object('name', c.conname, 'definition', pg_get_constraintdef(c.oid)) ORDER BY c.conname)
+            FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS checks
+    FROM pg_type t
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    LEFT JOIN pg_type b ON b.oid = t.typbasetype
+    LEFT JOIN pg_namespace bn ON bn.oid = b.typnamespace
+    LEFT JOIN pg_type et ON et.oid = CASE WHEN b.typelem <> 0 AND b.typlen = -1 THEN b.typelem ELSE b.oid END
+    LEFT JOIN pg_namespace en ON en.oid = et.typnamespace
+   WHERE t.typtype IN ('e', 'd') AND n.nspname = ANY ($1::text[])
+     AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e')
+   ORDER BY n.nspname, t.typname`;
+
+interface UserTypeRow {
+  schema: string;
+  name: string;
+  kind: "e" | "d";
+  labels: string[] | null;
+  baseType: string | null;
+  baseSchema: string | null;
+  baseName: string | null;
+  notNull: boolean;
+  defaultExpr: string | null;
+  checks: { name: string; definition: string }[] | null;
+}
+
+/**
+ * The enums (labels in sort order) and domains (base type, NOT NULL, default, CHECK constraints) of the
+ * given schemas, not those owned by extensions, ordered so that a type comes after the listed types its
+ * definition uses (a domain over an enum or over another domain).
+ */
+export async function listUserTypes(db: Queryable, schemas: readonly string[]): Promise<UserType[]> {
+  if (schemas.length === 0) return [];
+  const rows = await db.query<UserTypeRow>(USER_TYPES_SQL, [schemas]);
+  const key = (schema: string | null, name: string | null) => JSON.stringify([schema, name]);
+  const byKey = new Map(rows.map((r) => [key(r.schema, r.name), r]));
+  const ordered: UserType[] = [];
+  const placed = new Set<string>();
+  const place = (row: UserTypeRow) => {
+    const k = key(row.schema, row.name);
+    if (placed.has(k)) return;
+    placed.add(k);
+    const base = row.kind === "d" ? byKey.get(key(row.baseSchema, row.baseName)) : undefined;
+    if (base) place(base);
+    ordered.push(
+      row.kind === "e"
+        ? { kind: "enum", schema: row.schema, name: row.name, labels: row.labels ?? [] }
+        : {
+            kind: "domain",
+            schema: row.schema,
+            name: row.name,
+            baseType: row.baseType ?? "",
+            notNull: row.notNull,
+            defaultExpr: row.defaultExpr,
+            checks: row.checks ?? [],
+          },
+    );
+  };
+  for (const row of rows) place(row);
+  return ordered;
+}
