@@ -97,14 +97,21 @@ async function* counted(source: AsyncIterable<Uint8Array>, add: (n: number) => v
   }
 }
 
+/**
+ * Waits for the target to take more data. A stream destroyed before the wait began emits no further
+ * event, so that state is checked first; otherwise the pump would wait forever.
+ */
 function drained(writer: Writable): Promise<void> {
+  if (writer.destroyed || writer.writableEnded) {
+    return Promise.reject(writer.errored ?? new Error("target COPY stream closed"));
+  }
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       writer.off("drain", onDrain).off("error", onError).off("close", onClose);
     };
     const onDrain = () => (cleanup(), resolve());
     const onError = (e: unknown) => (cleanup(), reject(e));
-    const onClose = () => (cleanup(), reject(new Error("target COPY stream closed")));
+    const onClose = () => (cleanup(), reject(writer.errored ?? new Error("target COPY stream closed")));
     writer.on("drain", onDrain).on("error", onError).on("close", onClose);
   });
 }
