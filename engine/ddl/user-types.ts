@@ -1,21 +1,8 @@
 import type postgres from "postgres";
-import type { TableInfo } from "../catalog/types";
+import type { TableInfo, UserType } from "../catalog/types";
 import { qualify, quoteIdent, quoteLiteral } from "./quote";
 
-/** An enum or domain a copied column needs on the target. */
-export type UserType =
-  | { kind: "enum"; schema: string; name: string; labels: string[] }
-  | {
-      kind: "domain";
-      schema: string;
-      name: string;
-      /** Base type as DDL text (schema-qualified unless built in). */
-      baseType: string;
-      notNull: boolean;
-      defaultExpr: string | null;
-      /** `CHECK (…)` texts with their constraint names. */
-      checks: { name: string; definition: string }[];
-    };
+export type { UserType };
 
 /** `CREATE TYPE … AS ENUM` (labels in sort order) and `CREATE DOMAIN` statements, in the given order. */
 export function createTypesSql(types: readonly UserType[]): string[] {
