@@ -43,6 +43,14 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       },
+      {
+        extends: false,
+        test: {
+          name: "web",
+          include: ["web/src/**/*.test.ts"],
+          environment: "node",
+        },
+      },
     ],
   },
 });
