@@ -30,6 +30,7 @@ export default defineConfig({
                 // tests play the runner by calling the coordinator directly.
                 COPY_RUNNER_URL: "http://127.0.0.1:9/",
                 TEST_PG_URL: inject("pgUrl"),
+                NEON_WS_PROXY: inject("neonProxy"),
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
               },
             },
@@ -44,7 +45,6 @@ export default defineConfig({
         },
       },
       {
-        extends: false,
         test: {
           name: "web",
           include: ["web/src/**/*.test.ts"],

@@ -178,11 +178,14 @@ export class TaskCoordinator extends DurableObject<Env> {
         return this.failRun({ code: "NO_TABLES_SELECTED", message: "No source table matches the task's include/exclude patterns." });
       }
       const validation = run.spec.options.validate ? "pending" : "skipped";
+      // A first attempt into a table prepare just created or emptied need not clear its range; `append`
+      // keeps the target's rows, so there every attempt replaces its range (see engine copyChunk).
+      const cleanFirst = run.spec.options.targetTableMode === "append";
       outcome.tables.forEach((prepared, ord) => {
         const tableKey = JSON.stringify([prepared.table.schema, prepared.table.name]);
         this.store.insertTable(tableKey, ord, prepared, validation);
         for (const chunk of prepared.chunks) {
-          this.store.insertJob(`copy:${tableKey}:${chunk.index}`, "copy", tableKey, chunk.index, chunk, false, now);
+          this.store.insertJob(`copy:${tableKey}:${chunk.index}`, "copy", tableKey, chunk.index, chunk, cleanFirst, now);
         }
       });
       this.store.setRun({ phase: "copying" });

@@ -2,7 +2,7 @@ import type { Readable, Writable } from "node:stream";
 import type { TableInfo, TableRef } from "../catalog/types";
 import { AppError } from "../errors/app-error";
 import type { RowFilter } from "../task-config";
-import { qualify, quoteIdent } from "../ddl/quote";
+import { qualify, quoteIdent, quoteLiteral } from "../ddl/quote";
 import type { Chunk } from "../plan/chunk";
 import { chunkCondition } from "../plan/chunk-condition";
 import { literalBinder } from "../plan/sql-binder";
@@ -20,6 +20,19 @@ export interface CopyChunkInput {
   chunk: Chunk;
   /** Row filters with variables already substituted. */
   filter?: readonly RowFilter[];
+  /**
+   * Clear the chunk's range on the target first (default). Only a first attempt into a table this run
+   * just created or emptied may skip it: the range is empty, and on a table without its primary key yet
+   * the DELETE would scan everything copied so far.
+   */
+  cleanRange?: boolean;
+  /**
+   * Serializes attempts of the same chunk through a transaction-level advisory lock on the target: a
+   * retry dispatched while a presumed-dead attempt still runs waits for it, then deletes its rows.
+   */
+  lockKey?: string;
+  /** Called as COPY data streams, with the bytes moved so far. */
+  onProgress?: (bytes: number) => void;
 }
 
 export interface CopyChunkResult {
@@ -51,17 +64,19 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   const copyInSql = `COPY ${qualify(targetRef)} (${columns.join(", ")}) FROM STDIN${options}`;
 
   const clear = chunk.wholeTable && !filter?.length ? `TRUNCATE ${qualify(targetRef)}` : `DELETE FROM ${qualify(targetRef)} WHERE ${where}`;
+  const lock = input.lockKey ? `SELECT pg_advisory_xact_lock(hashtextextended(${quoteLiteral(input.lockKey)}, 0));\n` : "";
+  const begin = `BEGIN;\n${lock}${input.cleanRange === false ? "" : clear}`;
   const src = openDedicated(input.source);
   const dst = openDedicated(input.target);
   let failed = true;
   let out: CopyHandle<Readable> | undefined;
   try {
     // One simple-protocol message: the transaction is open and the range cleared before any data moves.
-    await dst.unsafe(`BEGIN;\n${clear}`);
+    await dst.unsafe(begin);
     // The source needs no transaction: one COPY statement reads one snapshot.
     out = copyOut(src, copyOutSql);
     const into = copyIn(dst, copyInSql);
-    const bytes = await stream(out, into);
+    const bytes = await stream(out, into, input.onProgress);
     const [sent, stored] = await Promise.all([out.done, into.done]);
     if (sent !== stored) {
       throw new AppError("COPY_ROW_COUNT_MISMATCH", `chunk ${chunk.index} of ${table.schema}.${table.name}: source sent ${sent} rows, target stored ${stored}`);
@@ -79,12 +94,13 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
  * Pumps source COPY data into the target COPY. On failure it just throws: the caller destroys both
  * connections, which also ends the streams (their errors are observed through `done`).
  */
-async function stream(out: CopyHandle<Readable>, into: CopyHandle<Writable>): Promise<number> {
+async function stream(out: CopyHandle<Readable>, into: CopyHandle<Writable>, onProgress?: (bytes: number) => void): Promise<number> {
   let bytes = 0;
   const [reader, writer] = await Promise.all([out.stream, into.stream]);
   const pieces = reader.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
   for await (const piece of coalesce(counted(pieces, (n) => (bytes += n)))) {
     if (!writer.write(piece)) await drained(writer);
+    onProgress?.(bytes);
   }
   writer.end();
   return bytes;

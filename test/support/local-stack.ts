@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnGroup, type Child } from "../../scripts/lib/processes";
@@ -26,6 +26,8 @@ export interface LocalStack {
  */
 export async function startLocalStack(options: { demoOrders?: number; leaseSeconds?: number } = {}): Promise<LocalStack> {
   const home = mkdtempSync(join(tmpdir(), "dtaas-stack-"));
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data directory.
+  chmodSync(home, 0o755);
   const [api, pg, runner] = [await freePort(), await freePort(), await freePort()];
   const output: string[] = [];
   const child: Child = spawnGroup({

@@ -184,6 +184,20 @@ describe("connectors", () => {
     expect(tooMany.json.error.code).toBe("VALIDATION_FAILED");
   }, 20_000);
 
+  it("reaches PostgreSQL as a neon connector through the WebSocket driver", async () => {
+    const { client } = await signUp();
+    const id = (await client.post("/connectors", { name: "serverless", kind: "neon", url: pgUrlFor(sourceDb) })).json.id;
+    const test = await client.post(`/connectors/${id}/test`);
+    expect(test.json).toMatchObject({ ok: true, cdc: { ready: true } });
+    const tables = await client.get(`/connectors/${id}/tables`);
+    expect(tables.json.items.map((t: { name: string }) => t.name).sort()).toEqual(["Order Items", "customers", "events"]);
+    const rows = await client.post(`/connectors/${id}/query`, { sql: "select id, email from customers where id <= 2 order by id" });
+    expect(rows.json.rows).toEqual([["1", "c1@example.test"], ["2", "c2@example.test"]]);
+    const write = await client.post(`/connectors/${id}/query`, { sql: "update customers set name = 'x'" });
+    expect(write.json.error.code).toBe("READ_ONLY_VIOLATION");
+    expectNoSecret(test.text + tables.text + rows.text, PG_PASSWORD);
+  });
+
   it("deletes a connector, and refuses while a task uses it (409 CONNECTOR_IN_USE)", async () => {
     const { client } = await signUp();
     const a = (await client.post("/connectors", { name: "a", url: "postgres://u:p@h/a" })).json.id;

@@ -55,16 +55,15 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
 async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sql, progress: Progress): Promise<JobOutcome> {
   const filter = job.filters as RowFilter[];
   const result = await copyChunk({
-    source,
-    target,
+    source: job.source.url,
+    target: job.target.url,
     table: job.table,
     targetRef: job.targetTable,
     chunk: job.chunk,
     filter,
     cleanRange: job.cleanRange,
     lockKey: `${job.taskId}/${job.targetTable.schema}.${job.targetTable.name}/${job.chunk.index}`,
-    onProgress: (rows, bytes) => {
-      progress.rows = rows;
+    onProgress: (bytes) => {
       progress.bytes = bytes;
     },
   });

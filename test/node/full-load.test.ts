@@ -1,0 +1,177 @@
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALL_TYPES_SCHEMA, ALL_TYPES_TABLE, allTypesSql } from "../../engine/test-support/all-types";
+import { CHINOOK_TABLES, loadChinook } from "../../engine/test-support/chinook";
+import { tableDigest } from "../../engine/test-support/table-digest";
+import { StackClient } from "../support/api-client";
+import { startLocalStack, type LocalStack } from "../support/local-stack";
+
+let stack: LocalStack;
+let admin: postgres.Sql;
+const opened: postgres.Sql[] = [];
+
+beforeAll(async () => {
+  stack = await startLocalStack({ leaseSeconds: 4 });
+  admin = postgres(stack.pgUrl, { max: 1, onnotice: () => {} });
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all(opened.map((s) => s.end({ timeout: 5 })));
+  await admin?.end({ timeout: 5 });
+  await stack?.stop();
+}, 60_000);
+
+function urlOf(database: string, password?: string): string {
+  const u = new URL(stack.pgUrl);
+  u.pathname = `/${database}`;
+  if (password) u.password = password;
+  return u.toString();
+}
+
+/** A source and a target database on the stack's PostgreSQL, a tenant, and its two connectors. */
+async function setup(label: string, sourceSql: string | ((sql: postgres.Sql) => Promise<void>)) {
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const [src, dst] = [`${label}_src_${suffix}`, `${label}_dst_${suffix}`];
+  await admin.unsafe(`CREATE DATABASE "${src}"`);
+  await admin.unsafe(`CREATE DATABASE "${dst}"`);
+  const source = postgres(urlOf(src), { max: 2, onnotice: () => {} });
+  const target = postgres(urlOf(dst), { max: 2, onnotice: () => {} });
+  opened.push(source, target);
+  if (typeof sourceSql === "string") await source.unsafe(sourceSql);
+  else await sourceSql(source);
+  await source.unsafe("ANALYZE");
+  const api = new StackClient(stack.origin);
+  await api.signUp();
+  const sourceId = await api.createConnector("source", urlOf(src));
+  const targetId = await api.createConnector("target", urlOf(dst));
+  const createTask = async (body: Record<string, unknown> = {}) =>
+    (await api.expectOk("POST", "/tasks", { name: `task-${Math.random().toString(36).slice(2, 8)}`, sourceId, targetId, ...body })).id as string;
+  return { api, source, target, sourceId, targetId, createTask, targetDb: dst };
+}
+
+async function expectEqual(source: postgres.Sql, target: postgres.Sql, schema: string, name: string, targetRef = { schema, name }) {
+  const [s, t] = await Promise.all([tableDigest(source, { schema, name }), tableDigest(target, targetRef)]);
+  expect(t, `${schema}.${name}`).toEqual(s);
+  return s;
+}
+
+describe("full load through the local stack", () => {
+  it("copies Chinook: every table row-for-row equal, keys and indexes rebuilt", async () => {
+    const { api, source, target, createTask } = await setup("chinook", (sql) => loadChinook(sql));
+    const run = await api.runToEnd(await createTask({ options: { chunkRows: 1000 } }));
+    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
+    expect(run.tables.map((t: { sourceTable: string }) => t.sourceTable).sort()).toEqual([...CHINOOK_TABLES].sort());
+    for (const table of CHINOOK_TABLES) {
+      const digest = await expectEqual(source, target, "public", table);
+      const reported = run.tables.find((t: { sourceTable: string }) => t.sourceTable === table);
+      expect(reported).toMatchObject({ status: "succeeded", rowsCopied: digest.count, validation: "passed" });
+      expect(reported.chunksDone).toBe(reported.chunksTotal);
+    }
+    const [pk] = await target<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'p' AND connamespace = 'public'::regnamespace`;
+    expect(pk!.n).toBe(CHINOOK_TABLES.length);
+    const logs = await api.expectOk("GET", `/runs/${run.id}/logs`);
+    expect(logs.items.map((l: { message: string }) => l.message)).toContain("run succeeded");
+  }, 120_000);
+
+  it("copies every type, awkward identifiers, no-key, composite-key, empty and large tables", async () => {
+    const { api, source, target, createTask } = await setup("shapes", async (sql) => {
+      await sql.unsafe(allTypesSql());
+      await sql.unsafe(`
+        CREATE TABLE public.no_key (a int, b text);
+        INSERT INTO public.no_key SELECT g % 7, 'row ' || (g % 3) FROM generate_series(1, 5000) g;
+        CREATE TABLE public.composite (region text, id int, v numeric, PRIMARY KEY (region, id));
+        INSERT INTO public.composite SELECT (ARRAY['eu','us','apac'])[1 + g % 3], g, g * 1.5 FROM generate_series(1, 30000) g;
+        CREATE TABLE public.empty_one (id int PRIMARY KEY, note text);
+        CREATE TABLE public.big (id bigint PRIMARY KEY, payload text, amount numeric(12,2), at timestamptz);
+        INSERT INTO public.big SELECT g, md5(g::text), g / 100.0, '2024-01-01'::timestamptz + g * interval '1 second' FROM generate_series(1, 1000000) g;
+      `);
+    });
+    const run = await api.runToEnd(await createTask({ tables: { include: ["public.*", "My Schema.*"] }, options: { chunkRows: 100000 } }), { timeoutMs: 180_000 });
+    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
+    await expectEqual(source, target, ALL_TYPES_SCHEMA, ALL_TYPES_TABLE);
+    await expectEqual(source, target, ALL_TYPES_SCHEMA, "binary_twin");
+    for (const t of ["no_key", "composite", "empty_one", "big"]) await expectEqual(source, target, "public", t);
+    const big = run.tables.find((t: { sourceTable: string }) => t.sourceTable === "big");
+    expect(big.chunksTotal).toBeGreaterThanOrEqual(5);
+    expect(big.rowsCopied).toBe(1_000_000);
+    expect(run.rowsCopied).toBe(run.tables.reduce((s: number, t: { rowsCopied: number }) => s + t.rowsCopied, 0));
+  }, 240_000);
+
+  it("applies row filters, variables and target name templates", async () => {
+    const { api, source, target, createTask } = await setup("filters", `
+      CREATE TABLE public.sales (id int PRIMARY KEY, region text, amount int);
+      INSERT INTO public.sales SELECT g, (ARRAY['eu','us'])[1 + g % 2], g FROM generate_series(1, 1000) g;
+    `);
+    const task = await createTask({
+      tables: { include: ["public.sales"], filters: { "public.sales": [{ column: "region", op: "=", value: "${region}" }, { column: "amount", op: ">", value: 100 }] } },
+      options: { targetSchema: "${env}_copy", targetTable: "${table}_${region}" },
+      variables: { env: "dev", region: "us" },
+    });
+    const run = await api.runToEnd(task, { body: { variables: { region: "eu" } } });
+    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
+    expect(run.tables[0]).toMatchObject({ targetSchema: "dev_copy", targetTable: "sales_eu", rowsCopied: 450 });
+    const [expected] = await source<{ n: number }[]>`SELECT count(*)::int AS n FROM sales WHERE region = 'eu' AND amount > 100`;
+    const [copied] = await target<{ n: number }[]>`SELECT count(*)::int AS n FROM dev_copy.sales_eu WHERE region = 'eu' AND amount > 100`;
+    const [all] = await target<{ n: number }[]>`SELECT count(*)::int AS n FROM dev_copy.sales_eu`;
+    expect([copied!.n, all!.n]).toEqual([expected!.n, expected!.n]);
+  }, 60_000);
+
+  it("survives the runner being killed mid-chunk: succeeded, equal, no duplicates", async () => {
+    const { api, source, target, createTask } = await setup("kill", `
+      CREATE TABLE public.orders (id bigint PRIMARY KEY, customer int, amount numeric(12,2), note text);
+      INSERT INTO public.orders SELECT g, g % 1000, g * 0.01, repeat('x', 50) FROM generate_series(1, 1500000) g;
+    `);
+    const task = await createTask({ options: { chunkRows: 300000, maxRetries: 5, retryDelaySeconds: 1 } });
+    const { runId } = await api.expectOk("POST", `/tasks/${task}/start`);
+    let killed = 0;
+    const run = await api.waitForRun(runId, {
+      timeoutMs: 180_000,
+      onPoll: async (r) => {
+        if (killed === 0 && r.phase === "copying" && r.rowsCopied > 0) {
+          process.kill(await stack.runnerPid(), "SIGKILL");
+          killed = Date.now();
+        }
+      },
+    });
+    expect(killed).toBeGreaterThan(0);
+    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
+    const digest = await expectEqual(source, target, "public", "orders");
+    expect(digest.count).toBe(1_500_000);
+    const [dupes] = await target<{ n: number }[]>`SELECT count(*)::int AS n FROM (SELECT id FROM orders GROUP BY id HAVING count(*) > 1) d`;
+    expect(dupes!.n).toBe(0);
+    const logs = await api.expectOk("GET", `/runs/${runId}/logs?limit=1000`);
+    expect(logs.items.some((l: { message: string }) => l.message === "attempt failed; retrying")).toBe(true);
+  }, 240_000);
+
+  it("fails with AUTH_FAILED when the target password is wrong", async () => {
+    const { api, sourceId, targetDb } = await setup("auth", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);");
+    const badTarget = await api.createConnector("bad-target", urlOf(targetDb, "not-the-password"));
+    const task = (await api.expectOk("POST", "/tasks", { name: "auth", sourceId, targetId: badTarget })).id;
+    const run = await api.runToEnd(task);
+    expect(run).toMatchObject({ status: "failed", error: { code: "AUTH_FAILED" } });
+    expect(JSON.stringify(run)).not.toContain("not-the-password");
+  }, 60_000);
+
+  it("fails with TABLE_MISSING when a source table is dropped mid-run", async () => {
+    const { api, source, createTask } = await setup("dropped", `
+      CREATE TABLE public.a_first (id bigint PRIMARY KEY, v text);
+      INSERT INTO public.a_first SELECT g, md5(g::text) FROM generate_series(1, 800000) g;
+      CREATE TABLE public.b_second (id int PRIMARY KEY);
+      INSERT INTO public.b_second SELECT generate_series(1, 10);
+    `);
+    const task = await createTask({ options: { parallelTables: 1, chunkRows: 100000, maxRetries: 0 } });
+    const { runId } = await api.expectOk("POST", `/tasks/${task}/start`);
+    let dropped = false;
+    const run = await api.waitForRun(runId, {
+      onPoll: async (r) => {
+        if (!dropped && r.phase === "copying") {
+          await source.unsafe("DROP TABLE public.b_second");
+          dropped = true;
+        }
+      },
+    });
+    expect(dropped).toBe(true);
+    expect(run).toMatchObject({ status: "failed", error: { code: "TABLE_MISSING" } });
+    expect(run.tables.find((t: { sourceTable: string }) => t.sourceTable === "b_second")).toMatchObject({ status: "failed", error: { code: "TABLE_MISSING" } });
+  }, 120_000);
+});
