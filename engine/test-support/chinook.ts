@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type postgres from "postgres";
 
-export const CHINOOK_SQL = "/work/shared/datasets/chinook/Chinook_PostgreSql.sql";
+/** ../shared beside the repository (the checkout's sibling, in development and in CI alike). */
+export const CHINOOK_SQL = resolve(import.meta.dirname, "../../../shared/datasets/chinook/Chinook_PostgreSql.sql");
 
 export const CHINOOK_TABLES = [
   "album", "artist", "customer", "employee", "genre", "invoice", "invoice_line", "media_type", "playlist", "playlist_track", "track",

@@ -55,6 +55,34 @@ async function expectEqual(source: postgres.Sql, target: postgres.Sql, schema: s
   return s;
 }
 
+describe("the local stack", () => {
+  it("seeds the demo tenant with working connectors to the embedded databases", async () => {
+    const api = new StackClient(stack.origin);
+    await api.expectOk("POST", "/auth/login", stack.demo);
+    const connectors = (await api.expectOk("GET", "/connectors")).items;
+    expect(connectors.map((c: { name: string }) => c.name).sort()).toEqual(["demo_source", "demo_target"]);
+    for (const c of connectors) {
+      const test = await api.expectOk("POST", `/connectors/${c.id}/test`);
+      expect(test).toMatchObject({ ok: true, cdc: { ready: true } });
+    }
+    const source = connectors.find((c: { name: string }) => c.name === "demo_source");
+    const tables = (await api.expectOk("GET", `/connectors/${source.id}/tables`)).items;
+    expect(tables.map((t: { schema: string; name: string }) => `${t.schema}.${t.name}`).sort()).toEqual([
+      "inventory.Products",
+      "public.customers",
+      "public.events_log",
+      "public.order_items",
+      "public.orders",
+      "public.refunds",
+    ]);
+    const rows = await api.expectOk("POST", `/connectors/${source.id}/query`, { sql: "select count(*) from orders", limit: 1 });
+    expect(rows.rows).toEqual([["5000"]]);
+    const write = await api.post(`/connectors/${source.id}/query`, { sql: "delete from orders" });
+    expect(write.json.error.code).toBe("READ_ONLY_VIOLATION");
+    expect(JSON.stringify(connectors)).not.toContain(new URL(stack.pgUrl).password);
+  }, 60_000);
+});
+
 describe("full load through the local stack", () => {
   it("copies Chinook: every table row-for-row equal, keys and indexes rebuilt", async () => {
     const { api, source, target, createTask } = await setup("chinook", (sql) => loadChinook(sql));
