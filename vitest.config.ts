@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["engine/**/*.test.ts", "containers/**/*.test.ts", "scripts/**/*.test.ts", "test/node/**/*.test.ts"],
+          include: ["engine/**/*.test.ts", "containers/**/*.test.ts", "scripts/**/*.test.ts", "test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/global-setup.ts"],
           testTimeout: 60_000,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TablePattern } from "./catalog/select";
 
 /** The options of a task, each with its default and meaning. Persisted in D1 as JSON: do not rename fields. */
 export const TaskOptions = z
@@ -52,17 +53,10 @@ export const RowFilter = z
   });
 export type RowFilter = z.infer<typeof RowFilter>;
 
-/** `schema.table` glob: letters, digits, `_`, `$`, space, `-`, and the wildcards `*` and `?`. */
-export const TableGlob = z
-  .string()
-  .min(3)
-  .max(200)
-  .regex(/^[^.\s][^.]*\.[^.]+$/, "a table pattern is `schema.table`, e.g. `public.*`");
-
 export const TableSelection = z
   .object({
-    include: z.array(TableGlob).min(1).max(500).default(["public.*"]),
-    exclude: z.array(TableGlob).max(500).default([]),
+    include: z.array(TablePattern).min(1).max(500).default(["public.*"]),
+    exclude: z.array(TablePattern).max(500).default([]),
     /** Row filters per `schema.table` (exact name). */
     filters: z.record(z.string().regex(/^[^.]+\.[^.]+$/), z.array(RowFilter).max(50)).default({}),
   })

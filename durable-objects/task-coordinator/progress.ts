@@ -1,37 +1,8 @@
 import type { JobRecord, RunRecord, TableRecord } from "./run-store";
+import type { RunProgress, TableProgress } from "./progress-message";
 import { throughput } from "./scheduling";
 
-export interface TableProgress {
-  sourceSchema: string;
-  sourceTable: string;
-  targetSchema: string;
-  targetTable: string;
-  status: string;
-  rowsCopied: number;
-  bytesCopied: number;
-  estimatedRows: number;
-  chunksDone: number;
-  chunksTotal: number;
-  validation: string;
-  error: { code: string; message: string } | null;
-}
-
-export interface RunProgress {
-  type: "progress";
-  runId: string;
-  taskId: string;
-  status: RunRecord["status"];
-  phase: string;
-  rowsCopied: number;
-  bytesCopied: number;
-  estimatedRows: number;
-  rowsPerSecond: number;
-  etaSeconds: number | null;
-  startedAt: number;
-  finishedAt: number | null;
-  error: { code: string; message: string } | null;
-  tables: TableProgress[];
-}
+export type { RunProgress, TableProgress };
 
 /** Rows and bytes a job has moved: final counts when done, the runner's running count while in flight. */
 const counts = (j: JobRecord) => (j.kind === "copy" && (j.status === "done" || j.status === "dispatched") ? { rows: j.rows, bytes: j.bytes } : { rows: 0, bytes: 0 });

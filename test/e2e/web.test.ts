@@ -3,27 +3,42 @@
  * sign up, create and test both connectors, browse a table, create a full-load task, start it, watch the
  * run reach 100% over the WebSocket without reloading, create and revoke an API key.
  *
- * Needs a running stack: DTAAS_E2E_URL (the app's base URL) and the demo source and target as
- * DTAAS_E2E_SOURCE_URL / DTAAS_E2E_TARGET_URL (postgres:// URLs the Worker can reach). Skipped without them.
- * Screenshots land in test-output/screenshots/.
+ * Starts its own local stack (wrangler dev + copy runner + embedded PostgreSQL with demo data) unless
+ * DTAAS_E2E_URL names a running one, with DTAAS_E2E_SOURCE_URL / DTAAS_E2E_TARGET_URL for the demo source
+ * and an empty target. Screenshots land in test-output/screenshots/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import postgres from "postgres";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalStack, type LocalStack } from "../support/local-stack";
 
-const BASE = process.env.DTAAS_E2E_URL?.replace(/\/$/, "");
-const SOURCE_URL = process.env.DTAAS_E2E_SOURCE_URL;
-const TARGET_URL = process.env.DTAAS_E2E_TARGET_URL;
+let BASE = process.env.DTAAS_E2E_URL?.replace(/\/$/, "");
+let SOURCE_URL = process.env.DTAAS_E2E_SOURCE_URL;
+let TARGET_URL = process.env.DTAAS_E2E_TARGET_URL;
+let stack: LocalStack | undefined;
 const CHROMIUM = process.env.DTAAS_E2E_CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = resolve(import.meta.dirname, "../../test-output/screenshots");
 const RUN_TIMEOUT_MS = Number(process.env.DTAAS_E2E_RUN_TIMEOUT_MS ?? 180_000);
 
-const ready = Boolean(BASE && SOURCE_URL && TARGET_URL);
 const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-describe.skipIf(!ready)("web app in Chromium", () => {
+/** A stack of our own: its demo source, and a fresh empty target database beside it. */
+async function ownStack(): Promise<void> {
+  stack = await startLocalStack({ demoOrders: 20_000 });
+  const dbUrl = (db: string) => Object.assign(new URL(stack!.pgUrl), { pathname: `/${db}` }).toString();
+  const target = `web_e2e_${suffix}`;
+  const admin = postgres(stack.pgUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE "${target}"`);
+  await admin.end();
+  BASE = stack.origin;
+  SOURCE_URL = dbUrl("demo_source");
+  TARGET_URL = dbUrl(target);
+}
+
+describe("web app in Chromium", () => {
   let context: BrowserContext;
   let page: Page;
   let profile: string;
@@ -35,6 +50,7 @@ describe.skipIf(!ready)("web app in Chromium", () => {
   const url = (path: string) => `${BASE}${path}`;
 
   beforeAll(async () => {
+    if (!BASE || !SOURCE_URL || !TARGET_URL) await ownStack();
     mkdirSync(SHOTS, { recursive: true });
     profile = mkdtempSync(join(tmpdir(), "dtaas-e2e-chromium-"));
     // A fresh profile per run: playwright passes it to Chromium as --user-data-dir.
@@ -58,12 +74,13 @@ describe.skipIf(!ready)("web app in Chromium", () => {
       if (m.type() === "error") consoleErrors.push(m.text());
     });
     page.on("pageerror", (e) => consoleErrors.push(String(e)));
-  }, 60_000);
+  }, 240_000);
 
   afterAll(async () => {
     await context?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
-  });
+    await stack?.stop();
+  }, 60_000);
 
   const email = `e2e-${suffix}@example.test`;
   const password = "e2e correct horse battery";

@@ -1,14 +1,15 @@
 /**
  * Response and request shapes of /api/v1 (DESIGN.md §7). Shapes the engine already defines are imported
  * as types only, so nothing of theirs reaches the bundle; the rest mirror the zod views in
- * worker/src/routes and worker/src/tasks/views.ts, and the progress message of
- * durable-objects/task-coordinator/progress.ts (whose imports need the Workers types, so it is mirrored).
+ * worker/src/routes and worker/src/tasks/views.ts.
  */
 import type { ColumnInfo, TableInfo } from "../../../../engine/catalog/types";
 import type { QueryResult } from "../../../../engine/browse/run-query";
 import type { ConnectionReport, ReadinessCheck } from "../../../../engine/readiness/check";
 import type { TableSelection, TaskMode, TaskOptions } from "../../../../engine/task-config";
+import type { RunProgress, TableProgress } from "../../../../durable-objects/task-coordinator/progress-message";
 
+export type { RunProgress, TableProgress };
 export type { ColumnInfo, ConnectionReport, QueryResult, ReadinessCheck, TableInfo, TableSelection, TaskMode, TaskOptions };
 
 export interface Page<T> {
@@ -121,22 +122,6 @@ export interface RunSummary {
   finishedAt: number | null;
 }
 
-/** One table plan's progress: the same fields in GET /runs/:id and in the progress message. */
-export interface TableProgress {
-  sourceSchema: string;
-  sourceTable: string;
-  targetSchema: string;
-  targetTable: string;
-  status: string;
-  rowsCopied: number;
-  bytesCopied: number;
-  estimatedRows: number;
-  chunksTotal: number;
-  chunksDone: number;
-  validation: string;
-  error: ErrorInfo | null;
-}
-
 export interface Run extends RunSummary {
   variables: Record<string, string>;
   tables: TableProgress[];
@@ -179,25 +164,6 @@ export interface TaskCreate {
 }
 
 export type TaskUpdate = Partial<TaskCreate>;
-
-/** The WebSocket progress message (RunProgress of durable-objects/task-coordinator/progress.ts). */
-export interface RunProgress {
-  type: "progress";
-  runId: string;
-  taskId: string;
-  status: RunStatus;
-  phase: string;
-  rowsCopied: number;
-  bytesCopied: number;
-  /** Sum over tables of max(estimate, rows copied). */
-  estimatedRows: number;
-  rowsPerSecond: number;
-  etaSeconds: number | null;
-  startedAt: number;
-  finishedAt: number | null;
-  error: ErrorInfo | null;
-  tables: TableProgress[];
-}
 
 /** What the task's WebSocket sends: progress of its current (or last) run, or that it never ran. */
 export type TaskEvent = RunProgress | { type: "idle" } | { type: "pong" };
