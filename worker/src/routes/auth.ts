@@ -24,6 +24,12 @@ const MeView = z
   .object({ user: UserView.nullable(), tenant: TenantView, authMethod: z.enum(["session", "api_key"]) })
   .openapi("Me");
 
+/** Signs the user in (session row + cookie) and returns the session view. */
+async function signIn(c: Context<AppEnv>, user: { id: string; email: string }, tenant: { id: string; name: string }) {
+  startSession(c, await createSession(c.var.db, c.env.SESSION_SECRET, user.id, tenant.id));
+  return { user: { id: user.id, email: user.email }, tenant: { id: tenant.id, name: tenant.name } };
+}
+
 function startSession(c: Context<AppEnv>, token: string) {
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,
@@ -61,8 +67,7 @@ export const authRoutes = createRouter()
         if (isUniqueViolation(e)) throw conflict("EMAIL_TAKEN", "An account with this email exists; log in instead.");
         throw e;
       }
-      startSession(c, await createSession(db, c.env.SESSION_SECRET, user.id, tenant.id));
-      return c.json({ user: { id: user.id, email: user.email }, tenant: { id: tenant.id, name: tenant.name } }, 201);
+      return c.json(await signIn(c, user, tenant), 201);
     },
   )
   .openapi(
@@ -80,8 +85,7 @@ export const authRoutes = createRouter()
       if (!user || !(await verifyPassword(body.password, user.passwordHash))) throw invalidCredentials();
       const tenant = await db.query.tenants.findFirst({ where: eq(tenants.id, user.tenantId) });
       if (!tenant) throw invalidCredentials();
-      startSession(c, await createSession(db, c.env.SESSION_SECRET, user.id, tenant.id));
-      return c.json({ user: { id: user.id, email: user.email }, tenant: { id: tenant.id, name: tenant.name } }, 200);
+      return c.json(await signIn(c, user, tenant), 200);
     },
   )
   .openapi(
