@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { closeDedicated, openDedicated } from "../copy/dedicated-connection";
+import { createCdcFixture, type CdcFixture } from "./cdc-test-setup";
+import { PgOutputDecoder, UNCHANGED_TOAST, type PgOutputMessage } from "./decode";
+import { parseLsn } from "./lsn";
+import { pollingReader, type ChangeBatch } from "./read";
+
+describe("reading changes from a real slot", () => {
+  let f: CdcFixture;
+  beforeAll(async () => {
+    f = await createCdcFixture(inject("pgUrl"), "cdcread");
+    await f.source.unsafe(`
+      CREATE TABLE items (id int PRIMARY KEY, name text, big text, price numeric(10,2));
+      CREATE TABLE other (k text PRIMARY KEY);
+      CREATE TABLE unpublished (id int);`);
+    await f.publish([{ schema: "public", name: "items" }, { schema: "public", name: "other" }]);
+    await f.createSlot();
+  });
+  afterAll(() => f?.drop());
+
+  async function peek(): Promise<PgOutputMessage[]> {
+    const rows = await f.source.unsafe<{ data: Uint8Array }[]>(
+      `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`,
+      [f.names.slot, f.names.publication],
+    );
+    const d = new PgOutputDecoder();
+    return rows.map((r) => d.decode(r.data));
+  }
+
+  async function readAll(batchSize: number, maxChanges = 1_000_000): Promise<ChangeBatch[]> {
+    const sql = openDedicated(f.sourceUrl);
+    const batches: ChangeBatch[] = [];
+    try {
+      for await (const b of pollingReader(sql, f.names).read({ maxChanges, batchSize })) batches.push(b);
+    } finally {
+      await closeDedicated(sql, false);
+    }
+    return batches;
+  }
+
+  it("decodes inserts, updates (incl. unchanged TOAST and key change), deletes and truncate exactly", async () => {
+    await f.sourceTx(`INSERT INTO items VALUES (1, 'one', (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 200) g), 1.50), (2, NULL, NULL, NULL)`);
+    await f.sourceTx(`INSERT INTO unpublished VALUES (1)`);
+    await f.sourceTx(`UPDATE items SET name = 'uno' WHERE id = 1; UPDATE items SET id = 3 WHERE id = 2`);
+    await f.sourceTx(`DELETE FROM items WHERE id = 3; INSERT INTO other VALUES ('é''s')`);
+    await f.sourceTx(`TRUNCATE other, items RESTART IDENTITY`);
+
+    const messages = await peek();
+    expect(messages.map((m) => m.tag)).toEqual([
+      "begin", "relation", "insert", "insert", "commit",
+      "begin", "update", "update", "commit",
+      "begin", "delete", "relation", "insert", "commit",
+      // TRUNCATE gives the tables new storage: pgoutput sends their Relation messages again.
+      "begin", "relation", "relation", "truncate", "commit",
+    ]);
+    const rel = messages[1]!;
+    expect(rel.tag === "relation" && rel.relation).toMatchObject({
+      schema: "public", name: "items", replicaIdentity: "d",
+      columns: [
+        { name: "id", typeOid: 23, isKey: true, typeMod: -1 },
+        { name: "name", typeOid: 25, isKey: false },
+        { name: "big", typeOid: 25, isKey: false },
+        { name: "price", typeOid: 1700, isKey: false, typeMod: ((10 << 16) | 2) + 4 },
+      ],
+    });
+    const bigValue = (await f.source`SELECT string_agg(md5(g::text), '') AS big FROM generate_series(1, 200) g`)[0]!.big as string;
+    expect(bigValue.length).toBe(6400);
+    expect(messages[2]).toMatchObject({ tag: "insert", new: ["1", "one", bigValue, "1.50"] });
+    expect(messages[3]).toMatchObject({ tag: "insert", new: ["2", null, null, null] });
+    expect(messages[6]).toMatchObject({ tag: "update", old: null, new: ["1", "uno", UNCHANGED_TOAST, "1.50"] });
+    expect(messages[7]).toMatchObject({ tag: "update", old: { kind: "key", values: ["2", null, null, null] }, new: ["3", null, null, null] });
+    expect(messages[10]).toMatchObject({ tag: "delete", old: { kind: "key", values: ["3", null, null, null] } });
+    expect(messages[12]).toMatchObject({ tag: "insert", new: ["é's"] });
+    const trunc = messages[17]!;
+    expect(trunc).toMatchObject({ tag: "truncate", cascade: false, restartIdentity: true });
+    expect(trunc.tag === "truncate" && trunc.relationIds).toHaveLength(2);
+    const begin = messages[0]!;
+    const commit = messages[4]!;
+    if (begin.tag !== "begin" || commit.tag !== "commit") throw new Error("unreachable");
+    expect(begin.finalLsn).toBe(commit.commitLsn);
+    expect(commit.endLsn).toBeGreaterThan(commit.commitLsn);
+
+    // The reader groups the same messages into four final pieces, in commit order.
+    const [batch, ...rest] = await readAll(100);
+    expect(rest).toEqual([]);
+    expect(batch!.last).toBe(true);
+    expect(batch!.changes).toBe(7);
+    expect(batch!.pieces.map((p) => [p.final, p.changes.map((c) => c.kind)])).toEqual([
+      [true, ["insert", "insert"]],
+      [true, ["update", "update"]],
+      [true, ["delete", "insert"]],
+      [true, ["truncate"]],
+    ]);
+    const lsns = batch!.pieces.map((p) => p.commitLsn);
+    expect([...lsns].sort((a, b) => (a < b ? -1 : 1))).toEqual(lsns);
+    const trunc2 = batch!.pieces[3]!.changes[0]!;
+    expect(trunc2.kind === "truncate" && trunc2.relations.map((r) => r.name).sort()).toEqual(["items", "other"]);
+    expect(batch!.advanceTo).toBeGreaterThanOrEqual(batch!.pieces[3]!.endLsn!);
+  });
+
+  it("delivers a large transaction in pieces no larger than the batch, then advances past it", async () => {
+    await f.sourceTx(`INSERT INTO other SELECT 'k' || g FROM generate_series(1, 200000) g`);
+    const sql = openDedicated(f.sourceUrl);
+    let largest = 0;
+    let total = 0;
+    let pieces = 0;
+    let finals = 0;
+    let advanceTo: bigint | null = null;
+    try {
+      // maxChanges below the transaction's size: a transaction is never cut, it arrives whole in pieces.
+      for await (const b of pollingReader(sql, f.names).read({ maxChanges: 1000, batchSize: 10_000 })) {
+        largest = Math.max(largest, b.changes);
+        expect(b.pieces.reduce((n, p) => n + p.changes.length, 0)).toBe(b.changes);
+        total += b.changes;
+        pieces += b.pieces.length;
+        finals += b.pieces.filter((p) => p.final).length;
+        advanceTo = b.advanceTo ?? advanceTo;
+      }
+    } finally {
+      await closeDedicated(sql, false);
+    }
+    expect(largest).toBeLessThanOrEqual(10_000);
+    expect(total).toBe(7 + 200_000);
+    expect(finals).toBe(5);
+    expect(pieces).toBeGreaterThanOrEqual(20);
+    expect(advanceTo).not.toBeNull();
+    const [row] = await f.source`SELECT pg_current_wal_flush_lsn()::text AS lsn`;
+    expect(advanceTo!).toBeLessThanOrEqual(parseLsn(row!.lsn as string));
+  });
+});
