@@ -1,5 +1,6 @@
 import { openNeon, type NeonOptions } from "./neon";
-import { openPostgres } from "./postgres-js";
+import { isWorkerd, openPostgres } from "./postgres-js";
+import { assertReachable } from "./reachability";
 import type { ConnectionSpec, Queryable } from "./queryable";
 
 export interface ConnectionOptions {
@@ -17,6 +18,7 @@ export interface ConnectionOptions {
 export async function openConnection(spec: ConnectionSpec, options: ConnectionOptions = {}): Promise<Queryable> {
   switch (spec.kind) {
     case "postgres":
+      if (isWorkerd()) await assertReachable(spec.url, (options.connectTimeoutSeconds ?? 10) * 1000);
       return openPostgres(spec.url, { connectTimeoutSeconds: options.connectTimeoutSeconds });
     case "neon":
       return openNeon(spec.url, {

@@ -127,6 +127,17 @@ describe("connectors", () => {
     expectNoSecret(res.text, "definitely-wrong-pw");
   });
 
+  it("reports a closed port as DATABASE_UNREACHABLE", async () => {
+    const { client } = await signUp();
+    const id = (await client.post("/connectors", { name: "closed", url: "postgres://u:secret-closed@127.0.0.1:1/db" })).json.id;
+    const res = await client.post(`/connectors/${id}/test`);
+    expect(res.json).toMatchObject({ ok: false, error: { code: "DATABASE_UNREACHABLE" } });
+    expectNoSecret(res.text, "secret-closed");
+    const tables = await client.get(`/connectors/${id}/tables`);
+    expect(tables.status).toBe(502);
+    expect(tables.json.error.code).toBe("DATABASE_UNREACHABLE");
+  });
+
   it("lists tables with columns, keys and estimates", async () => {
     const { client } = await signUp();
     const id = (await client.post("/connectors", { name: "src", url: pgUrlFor(sourceDb) })).json.id;
