@@ -121,7 +121,8 @@ async function* readPass(sql: postgres.Sql, ref: SlotRef, options: ReadOptions):
       if (messages < maxChanges) grouper.reached(upto);
     }
     const batch = grouper.take(done);
-    if (batch.changes > 0 || batch.last) yield batch;
+    // An empty final piece still matters: it completes its transaction.
+    if (batch.pieces.length > 0 || batch.last) yield batch;
     if (done) return;
   }
 }

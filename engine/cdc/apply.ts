@@ -1,0 +1,337 @@
+import type postgres from "postgres";
+import type { TableRef } from "../catalog/types";
+import { closeDedicated, openDedicated } from "../copy/dedicated-connection";
+import { qualify, quoteLiteral } from "../ddl/quote";
+import { AppError } from "../errors/app-error";
+import { classifyError } from "../errors/classify";
+import { deleteRowSql, deleteSql, textArrayLiteral, updateRowSql, updateSql, upsertSql, type TargetColumn } from "./apply-sql";
+import { TableBatch, text, type RowValue } from "./collapse";
+import { UNCHANGED_TOAST, type ColumnValue, type Relation } from "./decode";
+import { formatLsn, parseLsn, type Lsn } from "./lsn";
+import type { Change, TransactionPiece } from "./read";
+import { addMissingColumns, describeTarget, missingColumns, type TargetTable, type TypeResolver } from "./schema-change";
+
+/**
+ * Exactly-once apply (DESIGN.md §4). One ApplySession is ONE target transaction on a dedicated connection
+ * (BEGIN/COMMIT sent here; never postgres.js sql.begin, see copy/dedicated-connection.ts) that:
+ *  1. locks the task's checkpoint row (`_dtaas.checkpoints`, FOR UPDATE) and reads its LSN;
+ *  2. skips every source transaction whose commit LSN ≤ that checkpoint (already applied before a crash
+ *     that came between the target COMMIT and the slot advance);
+ *  3. applies the rest, folded per key into multi-row statements (collapse.ts);
+ *  4. moves the checkpoint to the last applied commit LSN and COMMITs.
+ * Only after `commit()` resolves may the caller advance the slot. On any failure the connection is
+ * destroyed (the server rolls back); nothing half-applied can be committed later.
+ */
+
+export interface TableMapping {
+  source: TableRef;
+  target: TableRef;
+}
+
+export interface ApplyOptions {
+  taskId: string;
+  /** Source table → target table. A change of a table not listed fails with `TABLE_NOT_MAPPED`. */
+  mapping: readonly TableMapping[];
+  /** Names the type of a column added on the source (schema-change.ts sourceTypeResolver). */
+  resolveType: TypeResolver;
+}
+
+export interface ApplyResult {
+  /** Row changes applied (truncates count one each), skipped ones excluded. */
+  applied: number;
+  /** Source transactions completed in this session (their final piece applied). */
+  transactions: number;
+  /** Source transactions skipped as already covered by the checkpoint. */
+  skipped: number;
+  /** The checkpoint now stored: commit LSN of the last transaction applied, ever. */
+  checkpoint: Lsn;
+}
+
+const CHECKPOINT_DDL = `
+  CREATE SCHEMA IF NOT EXISTS _dtaas;
+  CREATE TABLE IF NOT EXISTS _dtaas.checkpoints (task_id text PRIMARY KEY, lsn pg_lsn NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`;
+
+interface TableState {
+  relation: Relation;
+  signature: string;
+  target: TargetTable;
+  /** Writable columns in relation order, with their positions in the relation's tuples. */
+  columns: TargetColumn[];
+  positions: number[];
+  /** Relation positions of the target's primary key, in key order; null when the target has none. */
+  keyPositions: number[] | null;
+  keyColumns: TargetColumn[];
+  batch: TableBatch | null;
+  /** Rows to insert into a table without primary key, in order. */
+  inserts: RowValue[][];
+  overriding: boolean;
+  noUpdate: Set<string>;
+}
+
+export class ApplySession {
+  private readonly tables = new Map<string, TableState>();
+  private dead = false;
+  private lastApplied: Lsn;
+  private openXid: number | null = null;
+  private lastSeen = 0n;
+  private readonly result = { applied: 0, transactions: 0, skipped: 0 };
+
+  private constructor(
+    private readonly sql: postgres.Sql,
+    private readonly options: ApplyOptions,
+    /** The checkpoint read when the session began. */
+    readonly checkpoint: Lsn,
+  ) {
+    this.lastApplied = checkpoint;
+  }
+
+  /** Opens the connection and the transaction, and locks and reads the checkpoint. */
+  static async open(targetUrl: string, options: ApplyOptions): Promise<ApplySession> {
+    const sql = openDedicated(targetUrl);
+    try {
+      // Outside the transaction: concurrent first runs of IF NOT EXISTS DDL can collide; then retried.
+      await sql.unsafe(CHECKPOINT_DDL);
+      const task = quoteLiteral(options.taskId);
+      await sql.unsafe(`BEGIN; INSERT INTO _dtaas.checkpoints (task_id, lsn) VALUES (${task}, '0/0') ON CONFLICT (task_id) DO NOTHING`);
+      // The row lock serializes two sessions of one task: the second waits, then sees the first's checkpoint.
+      const [row] = await sql.unsafe<{ lsn: string }[]>(`SELECT lsn::text AS lsn FROM _dtaas.checkpoints WHERE task_id = $1 FOR UPDATE`, [
+        options.taskId,
+      ]);
+      return new ApplySession(sql, options, parseLsn(row!.lsn));
+    } catch (err) {
+      await closeDedicated(sql, true);
+      throw classifyError(err, { subject: "the target database" });
+    }
+  }
+
+  /**
+   * Applies pieces in order (inside the open transaction). Pieces of a transaction at or below the
+   * checkpoint are skipped. Everything folded is written before this returns, so the session holds no
+   * rows between calls.
+   */
+  async apply(pieces: readonly TransactionPiece[]): Promise<void> {
+    await this.guard(async () => {
+      for (const piece of pieces) {
+        if (piece.commitLsn < this.lastSeen) throw new Error(`transactions out of commit order at ${formatLsn(piece.commitLsn)}`);
+        this.lastSeen = piece.commitLsn;
+        this.openXid = piece.final ? null : piece.xid;
+        if (piece.commitLsn <= this.checkpoint) {
+          if (piece.final) this.result.skipped++;
+          continue;
+        }
+        for (const change of piece.changes) await this.applyChange(change);
+        this.result.applied += piece.changes.length;
+        if (piece.final) {
+          this.result.transactions++;
+          this.lastApplied = piece.commitLsn;
+        }
+      }
+      for (const state of this.tables.values()) await this.flush(state);
+    });
+  }
+
+  /** Stores the checkpoint and commits; refuses while a source transaction is only partly applied. */
+  async commit(): Promise<ApplyResult> {
+    return this.guard(async () => {
+      if (this.openXid !== null) throw new Error(`commit inside source transaction ${this.openXid}: its remaining pieces were not applied`);
+      if (this.lastApplied > this.checkpoint) {
+        await this.sql.unsafe(`UPDATE _dtaas.checkpoints SET lsn = $2::pg_lsn, updated_at = now() WHERE task_id = $1`, [
+          this.options.taskId,
+          formatLsn(this.lastApplied),
+        ]);
+      }
+      await this.sql.unsafe("COMMIT");
+      this.dead = true;
+      await closeDedicated(this.sql, false);
+      return { ...this.result, checkpoint: this.lastApplied };
+    });
+  }
+
+  /** Gives up: destroys the connection, so the server rolls the transaction back. */
+  async abort(): Promise<void> {
+    if (this.dead) return;
+    this.dead = true;
+    await closeDedicated(this.sql, true);
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    if (this.dead) throw new Error("the apply session has ended");
+    try {
+      return await work();
+    } catch (err) {
+      await this.abort();
+      throw classifyError(err, { subject: "the target database" });
+    }
+  }
+
+  private async applyChange(change: Change): Promise<void> {
+    if (change.kind === "truncate") {
+      const states = await Promise.all(change.relations.map((r) => this.stateFor(r)));
+      for (const state of this.tables.values()) await this.flush(state);
+      const targets = [...new Set(states.map((s) => qualify(s.target.ref)))];
+      // No CASCADE on the target: it could empty tables the task does not own.
+      await this.sql.unsafe(`TRUNCATE ${targets.join(", ")}${change.restartIdentity ? " RESTART IDENTITY" : ""}`);
+      return;
+    }
+    const state = await this.stateFor(change.relation);
+    if (state.batch) {
+      if (state.batch.add(change)) return;
+      if (change.kind !== "update") throw new Error(`a ${change.kind} was not folded`);
+      await this.flush(state);
+      await this.applyKeyedAlone(state, change);
+      return;
+    }
+    if (change.kind === "insert") {
+      state.inserts.push(state.positions.map((p) => text(change.new[p])));
+      return;
+    }
+    await this.flush(state);
+    await this.applyUnkeyedAlone(state, change);
+  }
+
+  /** An update the batch could not fold: keyed by its old key, setting every column that was sent. */
+  private async applyKeyedAlone(state: TableState, change: Extract<Change, { kind: "update" }>): Promise<void> {
+    const keySource = change.old?.values ?? change.new;
+    const sent = sentColumns(state, change.new);
+    const params = [...state.keyPositions!.map((p) => textArrayLiteral([text(keySource[p])])), ...sent.map((x) => textArrayLiteral([x.v]))];
+    await this.sql.unsafe(updateSql(state.target.ref, state.keyColumns, sent.map((x) => x.c)), params);
+  }
+
+  /** Update or delete on a table without primary key: the first row equal to the old row (REPLICA IDENTITY FULL). */
+  private async applyUnkeyedAlone(state: TableState, change: Exclude<Change, { kind: "truncate" | "insert" }>): Promise<void> {
+    const { schema, name } = change.relation;
+    if (change.old?.kind !== "full") {
+      throw new AppError(
+        "NO_PRIMARY_KEY",
+        `${schema}.${name} has no primary key on the target and its ${change.kind}s carry no old row: give the source table a primary key or REPLICA IDENTITY FULL.`,
+        { status: 400, details: { table: { schema, name } } },
+      );
+    }
+    const old = state.positions.map((p) => text(change.old!.values[p]));
+    if (change.kind === "delete") {
+      await this.sql.unsafe(deleteRowSql(state.target.ref, state.columns), old);
+      return;
+    }
+    const sent = sentColumns(state, change.new);
+    await this.sql.unsafe(updateRowSql(state.target.ref, state.columns, sent.map((x) => x.c)), [...old, ...sent.map((x) => x.v)]);
+  }
+
+  /** Writes a table's folded operations: deletes, partial updates (one statement per column set), upserts. */
+  private async flush(state: TableState): Promise<void> {
+    const ref = state.target.ref;
+    if (state.inserts.length > 0) {
+      const rows = state.inserts;
+      state.inserts = [];
+      await this.sql.unsafe(upsertSql(ref, state.columns, [], state), columnsOf(rows, state.columns.length));
+    }
+    if (!state.batch || state.batch.size === 0) return;
+    const { deletes, upserts, updates } = state.batch.take();
+    if (deletes.length > 0) await this.sql.unsafe(deleteSql(ref, state.keyColumns), columnsOf(deletes, state.keyColumns.length));
+    const byMask = new Map<string, ColumnValue[][]>();
+    for (const row of updates) {
+      const mask = state.positions.map((p) => (row[p] === UNCHANGED_TOAST ? "0" : "1")).join("");
+      const group = byMask.get(mask) ?? [];
+      group.push(row);
+      byMask.set(mask, group);
+    }
+    const keyNames = new Set(state.keyColumns.map((c) => c.name));
+    for (const [mask, rows] of byMask) {
+      const set = state.columns.map((c, i) => ({ c, p: state.positions[i]! })).filter((x, i) => mask[i] === "1" && !keyNames.has(x.c.name));
+      if (set.length === 0) continue;
+      const keys = state.keyPositions!.map((p) => textArrayLiteral(rows.map((r) => text(r[p]))));
+      const values = set.map((x) => textArrayLiteral(rows.map((r) => text(r[x.p]))));
+      await this.sql.unsafe(updateSql(ref, state.keyColumns, set.map((x) => x.c)), [...keys, ...values]);
+    }
+    if (upserts.length > 0) {
+      const params = state.positions.map((p) => textArrayLiteral(upserts.map((r) => r[p] ?? null)));
+      await this.sql.unsafe(upsertSql(ref, state.columns, state.target.primaryKey, state), params);
+    }
+  }
+
+  /**
+   * The table state for a relation. A Relation whose columns differ from the known one (a schema change
+   * on the source) first flushes what was folded under the old layout, then adds missing columns.
+   */
+  private async stateFor(relation: Relation): Promise<TableState> {
+    const id = `${relation.schema}\u0000${relation.name}`;
+    const known = this.tables.get(id);
+    if (known && known.relation === relation) return known;
+    const signature = JSON.stringify(relation.columns.map((c) => [c.name, c.typeOid, c.typeMod]));
+    if (known && known.signature === signature) {
+      known.relation = relation;
+      return known;
+    }
+    if (known) await this.flush(known);
+    const mapped = this.options.mapping.find((m) => m.source.schema === relation.schema && m.source.name === relation.name);
+    if (!mapped) {
+      throw new AppError("TABLE_NOT_MAPPED", `Changes arrived for ${relation.schema}.${relation.name}, which the task does not map to a target table.`, {
+        status: 400,
+        details: { table: { schema: relation.schema, name: relation.name } },
+      });
+    }
+    let target = known?.target ?? (await describeTarget(this.sql, mapped.target));
+    if (missingColumns(relation, target).length > 0) target = await addMissingColumns(this.sql, relation, target, this.options.resolveType);
+    const state = buildState(relation, signature, target);
+    this.tables.set(id, state);
+    return state;
+  }
+}
+
+function buildState(relation: Relation, signature: string, target: TargetTable): TableState {
+  const columns: TargetColumn[] = [];
+  const positions: number[] = [];
+  relation.columns.forEach((c, i) => {
+    const t = target.columns.get(c.name);
+    if (!t) return; // a generated column on the target: never written
+    columns.push({ name: c.name, type: t.type });
+    positions.push(i);
+  });
+  let keyPositions: number[] | null = null;
+  if (target.primaryKey.length > 0) {
+    keyPositions = target.primaryKey.map((k) => relation.columns.findIndex((c) => c.name === k));
+    if (keyPositions.includes(-1)) {
+      throw new AppError(
+        "REPLICA_IDENTITY_MISMATCH",
+        `The primary key of ${target.ref.schema}.${target.ref.name} (${target.primaryKey.join(", ")}) has columns the source table does not send.`,
+        { status: 400 },
+      );
+    }
+  }
+  const keyColumns = target.primaryKey.map((k) => ({ name: k, type: target.columns.get(k)!.type }));
+  const identities = [...target.columns].filter(([, c]) => c.identity !== "");
+  return {
+    relation,
+    signature,
+    target,
+    columns,
+    positions,
+    keyPositions,
+    keyColumns,
+    batch: keyPositions ? new TableBatch(keyPositions) : null,
+    inserts: [],
+    overriding: identities.length > 0,
+    noUpdate: new Set(identities.filter(([, c]) => c.identity === "a").map(([name]) => name)),
+  };
+}
+
+/** The writable columns whose new value was sent (not unchanged TOAST), with the value. */
+function sentColumns(state: TableState, values: readonly ColumnValue[]): { c: TargetColumn; v: RowValue }[] {
+  const out: { c: TargetColumn; v: RowValue }[] = [];
+  state.columns.forEach((c, i) => {
+    const v = values[state.positions[i]!];
+    if (v !== UNCHANGED_TOAST) out.push({ c, v: text(v) });
+  });
+  return out;
+}
+
+/** Row-major rows → one text[] literal per column. */
+function columnsOf(rows: readonly RowValue[][], width: number): string[] {
+  return Array.from({ length: width }, (_, i) => textArrayLiteral(rows.map((r) => r[i] ?? null)));
+}
+
+/** One session: open, apply `pieces`, commit. For callers holding whole batches (tests, small backlogs). */
+export async function applyTransactions(targetUrl: string, pieces: readonly TransactionPiece[], options: ApplyOptions): Promise<ApplyResult> {
+  const session = await ApplySession.open(targetUrl, options);
+  await session.apply(pieces);
+  return session.commit();
+}

@@ -1,0 +1,125 @@
+import { AppError } from "../errors/app-error";
+import { UNCHANGED_TOAST, type ColumnValue } from "./decode";
+import type { Change } from "./read";
+
+/**
+ * The net effect of a run of row changes on one keyed table: one operation per primary key, later
+ * changes folded into earlier ones, so a batch is applied with a few multi-row statements. Pure.
+ *
+ * Invariant that makes the folding correct: after `add`, each key maps to exactly one operation whose
+ * result equals applying that key's changes in order, whatever state the target row was in before
+ * (idempotent: replaying a batch over its own result changes nothing). Keys are independent, so the
+ * statements of a flush may run in any order. That holds for the primary key only: a secondary UNIQUE
+ * constraint on the target could see a transient duplicate between two keys (see docs/cdc.md).
+ */
+
+export type RowValue = string | null;
+
+export type NetOp =
+  /** Insert the full row, or overwrite every column of an existing row with the same key. */
+  | { kind: "upsert"; values: RowValue[] }
+  /** Set the columns that are not UNCHANGED_TOAST on the row with `key`; nothing if it is missing. */
+  | { kind: "update"; key: RowValue[]; values: ColumnValue[] }
+  /** Delete the row with `key`; nothing if it is missing. */
+  | { kind: "delete"; key: RowValue[] };
+
+/** Positions (in the relation's column order) of the target's primary key columns, in key order. */
+export type KeyPositions = readonly number[];
+
+export class TableBatch {
+  private readonly ops = new Map<string, NetOp>();
+
+  constructor(private readonly keys: KeyPositions) {}
+
+  get size(): number {
+    return this.ops.size;
+  }
+
+  /**
+   * Folds `change` in. Returns false when it cannot be folded (an update with unchanged TOAST columns that
+   * also changes the key, or one that follows a delete of the same key): the caller then flushes this
+   * batch and applies the change by itself.
+   */
+  add(change: Exclude<Change, { kind: "truncate" }>): boolean {
+    switch (change.kind) {
+      case "insert":
+        this.ops.set(this.keyOf(change.new), { kind: "upsert", values: complete(change.new) });
+        return true;
+      case "delete": {
+        const key = oldKey(change.old.values, this.keys);
+        this.ops.set(keyText(key), { kind: "delete", key });
+        return true;
+      }
+      case "update": {
+        const newKey = this.keys.map((p) => text(change.new[p]));
+        const before = change.old ? oldKey(change.old.values, this.keys) : newKey;
+        const oldText = keyText(before);
+        const newText = keyText(newKey);
+        if (!change.new.includes(UNCHANGED_TOAST)) {
+          // Every column is known: the row is simply the new one, wherever the old key pointed.
+          if (oldText !== newText) this.ops.set(oldText, { kind: "delete", key: before });
+          this.ops.set(newText, { kind: "upsert", values: complete(change.new) });
+          return true;
+        }
+        if (oldText !== newText) return false;
+        const prev = this.ops.get(newText);
+        if (prev?.kind === "delete") return false;
+        if (prev?.kind === "upsert") this.ops.set(newText, { kind: "upsert", values: complete(merge(prev.values, change.new)) });
+        else if (prev?.kind === "update") this.ops.set(newText, { kind: "update", key: newKey, values: merge(prev.values, change.new) });
+        else this.ops.set(newText, { kind: "update", key: newKey, values: change.new });
+        return true;
+      }
+    }
+  }
+
+  /** The folded operations, grouped for multi-row statements; the batch is empty afterwards. */
+  take(): { deletes: RowValue[][]; upserts: RowValue[][]; updates: ColumnValue[][] } {
+    const out = { deletes: [] as RowValue[][], upserts: [] as RowValue[][], updates: [] as ColumnValue[][] };
+    for (const op of this.ops.values()) {
+      if (op.kind === "delete") out.deletes.push(op.key);
+      else if (op.kind === "upsert") out.upserts.push(op.values);
+      else out.updates.push(op.values);
+    }
+    this.ops.clear();
+    return out;
+  }
+
+  private keyOf(values: ColumnValue[]): string {
+    return keyText(this.keys.map((p) => text(values[p])));
+  }
+}
+
+/** Later values win; UNCHANGED_TOAST keeps the earlier value. */
+function merge(earlier: readonly ColumnValue[], later: readonly ColumnValue[]): ColumnValue[] {
+  return later.map((v, i) => (v === UNCHANGED_TOAST ? (earlier[i] ?? UNCHANGED_TOAST) : v));
+}
+
+/** The old key: from the old key or old row when sent, which must hold every key column. */
+function oldKey(values: readonly ColumnValue[], keys: KeyPositions): RowValue[] {
+  const key = keys.map((p) => text(values[p]));
+  if (key.some((v) => v === null)) {
+    throw new AppError(
+      "REPLICA_IDENTITY_MISMATCH",
+      "A change's old key lacks a primary key column of the target table: the source's replica identity must include the target's primary key.",
+      { status: 400 },
+    );
+  }
+  return key;
+}
+
+/** Text form of a value known to be sent (never UNCHANGED_TOAST, never binary: binary mode is not requested). */
+export function text(v: ColumnValue | undefined): RowValue {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "string") return v;
+  if (v === UNCHANGED_TOAST) throw new Error("an unchanged TOAST value where a value is required");
+  throw new Error("a binary column value (binary pgoutput mode is not supported)");
+}
+
+function complete(values: readonly ColumnValue[]): RowValue[] {
+  return values.map(text);
+}
+
+/** Key values as one Map key; NUL cannot occur in PostgreSQL text, so joining on it is injective. */
+function keyText(key: readonly RowValue[]): string {
+  return key.length === 1 ? (key[0] ?? "\u0000null") : key.map((v) => v ?? "\u0000null").join("\u0000");
+}

@@ -1,0 +1,91 @@
+import { closeDedicated, openDedicated } from "../copy/dedicated-connection";
+import { classifyError } from "../errors/classify";
+import { openPostgres } from "../db/postgres-js";
+import { ApplySession, type ApplyResult, type TableMapping } from "./apply";
+import { formatLsn, type Lsn } from "./lsn";
+import { pollingReader, type ChangeReader } from "./read";
+import { sourceTypeResolver } from "./schema-change";
+import { advanceSlot, slotLag } from "./slot";
+
+/**
+ * One CDC step: read → apply → advance. The runner calls it again and again under the coordinator's
+ * control (docs/cdc.md). Each call is safe to repeat after a crash at any point:
+ *   crash before the target COMMIT  → nothing applied, the slot unmoved: the next call reads it all again;
+ *   crash after COMMIT, before the advance → the next call reads the same transactions and the checkpoint
+ *     in the target skips them; then the slot is advanced.
+ */
+
+export interface CdcStepInput {
+  /** postgres:// URLs; every call opens its own connections and closes (or, after a failure, destroys) them. */
+  source: string;
+  target: string;
+  slot: string;
+  publication: string;
+  taskId: string;
+  mapping: readonly TableMapping[];
+  /**
+   * Soft bound of one step in pgoutput messages: the read stops at the first transaction end after it (a
+   * larger transaction is read and applied whole, in pieces). Default 100 000.
+   */
+  maxChanges?: number;
+  /** Most changes decoded and held at once; bounds memory. Default 10 000. */
+  batchSize?: number;
+  /** Replaces the SQL-polling reader (e.g. a streaming-protocol reader). */
+  reader?: (input: CdcStepInput) => { reader: ChangeReader; close(failed: boolean): Promise<void> };
+}
+
+export interface CdcStepResult {
+  /** Row changes applied on the target in this step (skipped ones excluded). */
+  applied: number;
+  /** Source transactions applied in this step. */
+  transactions: number;
+  /** Source transactions skipped because the target checkpoint already covered them. */
+  skipped: number;
+  /** The target checkpoint after this step (commit LSN of the last applied transaction), `X/Y` text. */
+  lastLsn: string;
+  /** The slot's confirmed position after the advance, `X/Y` text. */
+  confirmedLsn: string;
+  /** WAL bytes the slot still holds back after this step. */
+  lagBytes: number;
+}
+
+/** Runs one step. Errors are AppErrors (classified once, with `retryable`); nothing is left half-applied. */
+export async function runCdcOnce(input: CdcStepInput): Promise<CdcStepResult> {
+  const control = openPostgres(input.source, { max: 1 });
+  const { reader, close } = (input.reader ?? defaultReader)(input);
+  let session: ApplySession | undefined;
+  let failed = true;
+  try {
+    session = await ApplySession.open(input.target, { taskId: input.taskId, mapping: input.mapping, resolveType: sourceTypeResolver(control) });
+    let advanceTo: Lsn | null = null;
+    for await (const batch of reader.read({ maxChanges: input.maxChanges ?? 100_000, batchSize: input.batchSize ?? 10_000 })) {
+      await session.apply(batch.pieces);
+      advanceTo = batch.advanceTo ?? advanceTo;
+    }
+    const applied: ApplyResult = await session.commit();
+    failed = false;
+    // The target COMMIT is durable: only now may the slot forget these changes.
+    const confirmed = advanceTo === null ? null : await advanceSlot(control, input.slot, advanceTo);
+    const lag = await slotLag(control, input.slot);
+    return {
+      applied: applied.applied,
+      transactions: applied.transactions,
+      skipped: applied.skipped,
+      lastLsn: formatLsn(applied.checkpoint),
+      confirmedLsn: confirmed === null ? lag.confirmedFlushLsn : formatLsn(confirmed),
+      lagBytes: lag.bytes,
+    };
+  } catch (err) {
+    // Apply and slot errors are AppErrors already; what is left came from reading the source.
+    throw classifyError(err, { subject: "the source database" });
+  } finally {
+    if (failed) await session?.abort();
+    await close(failed);
+    await control.close();
+  }
+}
+
+function defaultReader(input: CdcStepInput) {
+  const sql = openDedicated(input.source);
+  return { reader: pollingReader(sql, input), close: (failed: boolean) => closeDedicated(sql, failed) };
+}
