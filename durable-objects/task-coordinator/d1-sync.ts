@@ -16,6 +16,7 @@ export async function syncRunToD1(d1: D1Database, tenantId: string, p: RunProgre
         bytesCopied: p.bytesCopied,
         errorCode: p.error?.code ?? null,
         errorMessage: p.error?.message ?? null,
+        cdc: p.cdc,
         startedAt: p.startedAt,
         finishedAt: p.finishedAt,
         updatedAt: now,

@@ -2,6 +2,7 @@ import type { Connection, Job } from "../../engine/jobs/protocol";
 import { resolveFilters } from "../../engine/plan/variables";
 import { connectorUrl, getConnector } from "../../worker/src/connectors/store";
 import { openDatabase } from "../../worker/src/db/client";
+import { CDC_BATCH_CHANGES } from "./cdc";
 import type { JobRecord, RunRecord, RunStore } from "./run-store";
 
 async function connection(env: Env, tenantId: string, id: string): Promise<Connection> {
@@ -27,6 +28,11 @@ export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: J
   if (job.kind === "prepare") {
     return { ...base, type: "prepare", mode: spec.mode, selection: spec.selection, options: spec.options, variables: spec.variables };
   }
+  if (job.kind === "cdc") {
+    if (!run.cdc) throw new Error("a change capture job without a slot");
+    const tables = store.tables().map((t) => ({ table: t.prepared.table, targetTable: t.prepared.targetTable }));
+    return { ...base, type: "cdc_batch", slot: run.cdc.slot, publication: run.cdc.publication, tables, maxChanges: CDC_BATCH_CHANGES };
+  }
   const table = store.table(job.tableKey!);
   if (!table) throw new Error(`job ${job.key} names an unknown table`);
   const { table: info, targetTable } = table.prepared;
@@ -41,7 +47,9 @@ export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: J
     targetTable,
     chunk: store.chunkOf(job.key) as Extract<Job, { type: "copy_chunk" }>["chunk"],
     filters: resolveFilters(filters, spec.variables),
-    validate: spec.options.validate,
+    // With change capture the source moves during the load, so chunks cannot be compared as they are
+    // copied; the target converges afterwards and is validated at a quiet point instead.
+    validate: spec.options.validate && spec.mode === "full_load",
     cleanRange: job.cleanRange,
   };
 }

@@ -17,6 +17,18 @@ export interface TableProgress {
   error: { code: string; message: string } | null;
 }
 
+/** Change capture of a run in `cdc` or `full_load_and_cdc` mode. */
+export interface CdcProgress {
+  slot: string;
+  consistentPoint: string;
+  appliedLsn: string | null;
+  changesApplied: number;
+  transactionsApplied: number;
+  lagBytes: number | null;
+  lagSeconds: number | null;
+  lastBatchAt: number | null;
+}
+
 export interface RunProgress {
   type: "progress";
   runId: string;
@@ -32,5 +44,6 @@ export interface RunProgress {
   finishedAt: number | null;
   error: { code: string; message: string } | null;
   tables: TableProgress[];
+  cdc: CdcProgress | null;
 }
 

@@ -56,5 +56,17 @@ export function runProgress(run: RunRecord, tables: TableRecord[], jobs: JobReco
     finishedAt: run.finishedAt,
     error: run.errorCode ? { code: run.errorCode, message: run.errorMessage ?? "" } : null,
     tables: perTable,
+    cdc: run.cdc
+      ? {
+          slot: run.cdc.slot,
+          consistentPoint: run.cdc.consistentPoint,
+          appliedLsn: run.cdc.appliedLsn,
+          changesApplied: run.cdc.changesApplied,
+          transactionsApplied: run.cdc.transactionsApplied,
+          lagBytes: run.cdc.lagBytes,
+          lagSeconds: run.cdc.lagSeconds,
+          lastBatchAt: run.cdc.lastBatchAt,
+        }
+      : null,
   };
 }

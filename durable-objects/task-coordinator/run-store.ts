@@ -1,6 +1,19 @@
-import type { PreparedTable } from "../../engine/jobs/protocol";
+import type { CdcSlot, PreparedTable } from "../../engine/jobs/protocol";
 import type { RunSpec } from "./run-spec";
 import type { JobKind, JobState, JobStatus, TableState, TableStatus } from "./scheduling";
+
+/** Change capture progress of a run. Persisted as JSON: add fields, never rename. */
+export interface CdcState extends CdcSlot {
+  /** Commit LSN of the last transaction applied to the target (the target's checkpoint). */
+  appliedLsn: string | null;
+  changesApplied: number;
+  transactionsApplied: number;
+  lagBytes: number | null;
+  lagSeconds: number | null;
+  lastBatchAt: number | null;
+  /** The slot and publication were dropped (the run stopped). */
+  dropped: boolean;
+}
 
 export interface RunRecord {
   id: string;
@@ -13,6 +26,7 @@ export interface RunRecord {
   errorMessage: string | null;
   startedAt: number;
   finishedAt: number | null;
+  cdc: CdcState | null;
 }
 
 export interface TableRecord extends TableState {
@@ -54,7 +68,12 @@ export class RunStore {
       errorMessage: (r.error_message as string | null) ?? null,
       startedAt: r.started_at as number,
       finishedAt: (r.finished_at as number | null) ?? null,
+      cdc: r.cdc ? (JSON.parse(r.cdc as string) as CdcState) : null,
     };
+  }
+
+  setCdc(state: CdcState): void {
+    this.sql.exec("UPDATE run SET cdc = ?, dirty = 1", JSON.stringify(state));
   }
 
   insertRun(spec: RunSpec, now: number): void {
@@ -191,6 +210,16 @@ export class RunStore {
       key,
     );
     this.markDirty();
+  }
+
+  /** A repeating job (change capture) done with one round: in line again, with a fresh retry budget. */
+  rearmJob(key: string, notBefore: number, now: number): void {
+    this.sql.exec(
+      "UPDATE jobs SET status = 'pending', attempt = 0, attempt_id = NULL, lease_until = NULL, not_before = ?, error_code = NULL, error_message = NULL, updated_at = ? WHERE key = ?",
+      notBefore,
+      now,
+      key,
+    );
   }
 
   /** Puts a job back in line for another attempt; its superseded attempt id stops matching. */

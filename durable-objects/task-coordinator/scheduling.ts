@@ -3,9 +3,9 @@
  * No I/O here; the DO class loads rows, asks, and persists the answer before acting on it.
  */
 
-export type JobKind = "prepare" | "copy" | "finish";
+export type JobKind = "prepare" | "copy" | "finish" | "cdc";
 export type JobStatus = "pending" | "dispatched" | "done" | "failed";
-export type TableStatus = "pending" | "copying" | "finishing" | "succeeded" | "failed";
+export type TableStatus = "pending" | "copying" | "finishing" | "succeeded" | "streaming" | "failed";
 
 export interface JobState {
   key: string;
@@ -42,6 +42,8 @@ export function planDispatch(jobs: JobState[], tables: TableState[], limits: Lim
   const prepare = jobs.find((j) => j.kind === "prepare");
   if (prepare && prepare.status !== "done") return { dispatch: due(prepare) ? [prepare.key] : [], activate: [] };
 
+  // Change capture runs once the load is done, outside the table limits.
+  const cdc = jobs.find((j) => j.kind === "cdc" && due(j));
   const byTable = new Map<string, JobState[]>();
   for (const j of jobs) {
     if (!j.tableKey) continue;
@@ -75,6 +77,7 @@ export function planDispatch(jobs: JobState[], tables: TableState[], limits: Lim
       }
     }
   }
+  if (cdc) dispatch.push(cdc.key);
   return { dispatch, activate };
 }
 

@@ -52,6 +52,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, not_before);
    CREATE UNIQUE INDEX IF NOT EXISTS jobs_attempt ON jobs (attempt_id);
    CREATE TABLE IF NOT EXISTS samples (time INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL);`,
+  // v2: change capture state of the run (slot, applied LSN, lag), JSON of CdcState.
+  `ALTER TABLE run ADD COLUMN cdc TEXT;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

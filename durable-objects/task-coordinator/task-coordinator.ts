@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { Job, RunnerEvent, type JobOutcome } from "../../engine/jobs/protocol";
 import { createLogger, type Logger } from "../../engine/log/logger";
+import { afterBatch, dropCdc, initialCdcState } from "./cdc";
 import { appendRunLog, syncRunToD1 } from "./d1-sync";
 import { buildJob } from "./job-builder";
 import { runProgress, type RunProgress } from "./progress";
@@ -68,6 +69,18 @@ export class TaskCoordinator extends DurableObject<Env> {
     await this.runLog("info", "run stopped on request");
     await this.settle(true);
     return { ok: true, status: "stopped" };
+  }
+
+  /** Before the task is deleted: stops a run in progress and drops its slot and publication. */
+  async release(): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+    const run = this.store.run();
+    if (run && (run.status === "running" || run.status === "queued")) await this.stop();
+    await this.releaseSlot();
+    const after = this.store.run();
+    if (after?.cdc && !after.cdc.dropped) {
+      return { ok: false, code: "SLOT_DROP_FAILED", message: `The replication slot ${after.cdc.slot} could not be dropped on the source; try again once the source is reachable.` };
+    }
+    return { ok: true };
   }
 
   /** The payload for a queued attempt, or null when that attempt is no longer wanted. */
@@ -161,7 +174,8 @@ export class TaskCoordinator extends DurableObject<Env> {
     const messages: MessageSendRequest[] = [];
     for (const key of plan.dispatch) {
       const job = this.store.job(key)!;
-      const attemptId = `${run.id}/${key}#${job.attempt + 1}`;
+      // Unique per dispatch, also across rounds of a repeating job (the runner remembers finished ids).
+      const attemptId = `${run.id}/${key}#${job.attempt + 1}.${crypto.randomUUID().slice(0, 8)}`;
       this.store.dispatchJob(key, attemptId, now + this.leaseMs, now);
       messages.push({ body: { taskId: run.taskId, runId: run.id, attemptId } });
     }
@@ -177,7 +191,7 @@ export class TaskCoordinator extends DurableObject<Env> {
       if (outcome.tables.length === 0) {
         return this.failRun({ code: "NO_TABLES_SELECTED", message: "No source table matches the task's include/exclude patterns." });
       }
-      const validation = run.spec.options.validate ? "pending" : "skipped";
+      const validation = run.spec.options.validate && run.spec.mode === "full_load" ? "pending" : "skipped";
       // A first attempt into a table prepare just created or emptied need not clear its range; `append`
       // keeps the target's rows, so there every attempt replaces its range (see engine copyChunk).
       const cleanFirst = run.spec.options.targetTableMode === "append";
@@ -188,8 +202,20 @@ export class TaskCoordinator extends DurableObject<Env> {
           this.store.insertJob(`copy:${tableKey}:${chunk.index}`, "copy", tableKey, chunk.index, chunk, cleanFirst, now);
         }
       });
+      if (outcome.cdc) this.store.setCdc(initialCdcState(outcome.cdc));
+      await this.runLog("info", "planned", {
+        tables: outcome.tables.length,
+        chunks: outcome.tables.reduce((s, t) => s + t.chunks.length, 0),
+        ...(outcome.cdc ? { slot: outcome.cdc.slot, consistentPoint: outcome.cdc.consistentPoint } : {}),
+      });
+      if (run.spec.mode === "cdc") return this.startStreaming(now);
       this.store.setRun({ phase: "copying" });
-      await this.runLog("info", "planned", { tables: outcome.tables.length, chunks: outcome.tables.reduce((s, t) => s + t.chunks.length, 0) });
+      return;
+    }
+    if (outcome.type === "cdc_batch") {
+      const next = afterBatch(this.store.run()!.cdc!, outcome, now);
+      this.store.setCdc(next.state);
+      this.store.rearmJob(job.key, now + next.delayMs, now);
       return;
     }
     const tableKey = job.tableKey!;
@@ -224,8 +250,32 @@ export class TaskCoordinator extends DurableObject<Env> {
     this.store.setTable(tableKey, { status: "succeeded", validation: table.validation === "pending" ? "passed" : table.validation }, now);
     await this.runLog("info", "table done", { table: this.tableName(tableKey) });
     if (this.store.tables().every((t) => t.status === "succeeded")) {
+      if (run.spec.mode === "full_load_and_cdc") return this.startStreaming(now);
       this.store.setRun({ status: "succeeded", phase: "done", finishedAt: now });
       await this.runLog("info", "run succeeded");
+    }
+  }
+
+  /** The load is done (or there is none): apply changes from the slot until the run is stopped. */
+  private async startStreaming(now: number): Promise<void> {
+    for (const t of this.store.tables()) this.store.setTable(t.key, { status: "streaming" }, now);
+    this.store.insertJob("cdc", "cdc", null, null, null, false, now);
+    this.store.setRun({ phase: "streaming" });
+    await this.runLog("info", "streaming changes", { slot: this.store.run()!.cdc?.slot });
+  }
+
+  /** Every end of a CDC run drops its slot and publication, so the source never keeps WAL for nobody. */
+  private async releaseSlot(): Promise<void> {
+    const run = this.store.run();
+    if (!run?.cdc || run.cdc.dropped || run.status === "running") return;
+    try {
+      await dropCdc(this.env, run);
+      this.store.setCdc({ ...run.cdc, dropped: true });
+      await this.runLog("info", "replication slot and publication dropped", { slot: run.cdc.slot });
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      // Left for the next stop or the task's deletion to retry; say so, since the source keeps WAL meanwhile.
+      await this.runLog("warn", "could not drop the replication slot", { slot: run.cdc.slot, code: err.code, error: err.message });
     }
   }
 
@@ -281,6 +331,7 @@ export class TaskCoordinator extends DurableObject<Env> {
         }
       }
     }
+    if (terminal) await this.releaseSlot();
     const wake = terminal ? null : nextWake(this.store.jobs(), now);
     const syncDue = this.store.takeDirty() || terminal;
     if (syncDue || force) await syncRunToD1(this.env.DB, run.tenantId, progress, now);

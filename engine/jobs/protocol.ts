@@ -85,7 +85,17 @@ export const FinishTableJob = JobBase.extend({
 });
 export type FinishTableJob = z.infer<typeof FinishTableJob>;
 
-export const Job = z.discriminatedUnion("type", [PrepareJob, CopyChunkJob, FinishTableJob]);
+/** One round of change capture: read a batch from the slot, apply it with the checkpoint, advance the slot. */
+export const CdcBatchJob = JobBase.extend({
+  type: z.literal("cdc_batch"),
+  slot: z.string(),
+  publication: z.string(),
+  tables: z.array(z.object({ table: TableInfoSchema, targetTable: TableRef })),
+  maxChanges: z.number().int().min(1),
+});
+export type CdcBatchJob = z.infer<typeof CdcBatchJob>;
+
+export const Job = z.discriminatedUnion("type", [PrepareJob, CopyChunkJob, FinishTableJob, CdcBatchJob]);
 export type Job = z.infer<typeof Job>;
 
 /** A table the prepare job selected and made ready on the target, with its chunks. */
@@ -99,8 +109,25 @@ export type PreparedTable = z.infer<typeof PreparedTable>;
 
 export const ChunkChecksum = z.object({ rows: z.number(), hash: z.string() });
 
+/** The slot a CDC task reads; created during prepare, before any chunk is copied (its consistent point). */
+export const CdcSlot = z.object({ slot: z.string(), publication: z.string(), consistentPoint: z.string() });
+export type CdcSlot = z.infer<typeof CdcSlot>;
+
+export const CdcBatchOutcome = z.object({
+  type: z.literal("cdc_batch"),
+  changes: z.number(),
+  transactions: z.number(),
+  /** Commit LSN of the last applied transaction, or null when nothing new was applied. */
+  lastLsn: z.string().nullable(),
+  /** Bytes of WAL the slot still holds back after this batch. */
+  lagBytes: z.number(),
+  /** Seconds between the last applied transaction's source commit and its apply; null when idle. */
+  lagSeconds: z.number().nullable(),
+});
+export type CdcBatchOutcome = z.infer<typeof CdcBatchOutcome>;
+
 export const JobOutcome = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("prepare"), tables: z.array(PreparedTable) }),
+  z.object({ type: z.literal("prepare"), tables: z.array(PreparedTable), cdc: CdcSlot.nullable().default(null) }),
   z.object({
     type: z.literal("copy_chunk"),
     rows: z.number(),
@@ -109,6 +136,7 @@ export const JobOutcome = z.discriminatedUnion("type", [
     checksum: z.object({ source: ChunkChecksum, target: ChunkChecksum }).nullable(),
   }),
   z.object({ type: z.literal("finish_table") }),
+  CdcBatchOutcome,
 ]);
 export type JobOutcome = z.infer<typeof JobOutcome>;
 

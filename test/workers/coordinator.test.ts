@@ -211,3 +211,62 @@ describe("TaskCoordinator", () => {
     expect(denied.status).toBe(404);
   });
 });
+
+describe("TaskCoordinator change capture", () => {
+  it("streams in rounds after prepare, records LSN and lag, and drops the slot and publication when stopped", async () => {
+    const { cdcNames } = await import("../../engine/cdc/slot");
+    const { adminSql, createDatabase, pgUrlFor } = await import("./support/postgres");
+    const db = await createDatabase("cdc_do", (sql) => sql.unsafe("create table public.a (id int primary key)"));
+    const { client } = await signUp();
+    const source = (await client.post("/connectors", { name: "s", url: pgUrlFor(db) })).json.id;
+    const target = (await client.post("/connectors", { name: "t", url: "postgres://u:p@127.0.0.1:1/t" })).json.id;
+    const task = (await client.post("/tasks", { name: "c", sourceId: source, targetId: target, mode: "cdc" })).json;
+    const names = cdcNames(task.id);
+    const sql = adminSql(db);
+    await sql.unsafe(`create publication "${names.publication}" for table public.a`);
+    const [slot] = await sql.unsafe<{ lsn: string }[]>(`select lsn::text from pg_create_logical_replication_slot('${names.slot}', 'pgoutput')`);
+
+    const { runId } = (await client.post(`/tasks/${task.id}/start`)).json;
+    const stub = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
+    const cdc = { slot: names.slot, publication: names.publication, consistentPoint: slot!.lsn };
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [{ ...prepared("a", 0), chunks: [] }], cdc } });
+    let run = (await client.get(`/runs/${runId}`)).json;
+    expect(run).toMatchObject({ status: "running", phase: "streaming", cdc: { slot: names.slot, changesApplied: 0 } });
+    expect(run.tables[0].status).toBe("streaming");
+
+    const round = (changes: number, lastLsn: string | null) => ({ type: "cdc_batch", changes, transactions: changes ? 1 : 0, lastLsn, lagBytes: 0, lagSeconds: changes ? 0.05 : null });
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "cdc")), outcome: round(42, "0/1234") });
+    // Changes were found: the next round goes out at once, with a fresh attempt id.
+    expect((await jobs(stub)).find((j) => j.key === "cdc")).toMatchObject({ status: "dispatched", attempt: 1 });
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "cdc")), outcome: round(0, null) });
+    expect((await jobs(stub)).find((j) => j.key === "cdc")!.status).toBe("pending");
+    await new Promise((r) => setTimeout(r, 250));
+    await runDurableObjectAlarm(stub);
+    expect((await jobs(stub)).find((j) => j.key === "cdc")!.status).toBe("dispatched");
+    run = (await client.get(`/runs/${runId}`)).json;
+    expect(run.cdc).toMatchObject({ appliedLsn: "0/1234", changesApplied: 42, transactionsApplied: 1, lagBytes: 0 });
+
+    expect((await client.post(`/tasks/${task.id}/stop`)).json).toEqual({ status: "stopped" });
+    const left = await sql.unsafe(`select slot_name from pg_replication_slots where slot_name = '${names.slot}' union all select pubname from pg_publication where pubname = '${names.publication}'`);
+    expect(left).toHaveLength(0);
+    expect((await client.delete(`/tasks/${task.id}`)).status).toBe(204);
+  });
+
+  it("refuses to delete a task whose slot could not be dropped (409 SLOT_DROP_FAILED)", async () => {
+    const { pgUrlFor } = await import("./support/postgres");
+    const { client } = await signUp();
+    // A source that answers, but whose database is gone: the drop fails with DATABASE_NOT_FOUND.
+    const source = (await client.post("/connectors", { name: "s", url: pgUrlFor("no_such_database") })).json.id;
+    const target = (await client.post("/connectors", { name: "t", url: "postgres://u:p@127.0.0.1:1/t" })).json.id;
+    const task = (await client.post("/tasks", { name: "gone", sourceId: source, targetId: target, mode: "cdc" })).json;
+    const { runId } = (await client.post(`/tasks/${task.id}/start`)).json;
+    const stub = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
+    const cdc = { slot: "dtaas_unreachable", publication: "dtaas_unreachable", consistentPoint: "0/1" };
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)], cdc } });
+    await client.post(`/tasks/${task.id}/stop`);
+    const res = await client.delete(`/tasks/${task.id}`);
+    expect(res.status).toBe(409);
+    expect(res.json.error.code).toBe("SLOT_DROP_FAILED");
+    expect((await client.get(`/tasks/${task.id}`)).status).toBe(200);
+  });
+});

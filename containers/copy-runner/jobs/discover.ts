@@ -1,12 +1,27 @@
+import { cdcNames, createSlot, ensurePublication } from "../../../engine/cdc/slot";
 import { listTables } from "../../../engine/catalog/discover";
-import type { TableInfo } from "../../../engine/catalog/types";
+import type { TableInfo, TableRef } from "../../../engine/catalog/types";
 import { openPostgres } from "../../../engine/db/postgres-js";
+import type { CdcSlot } from "../../../engine/jobs/protocol";
 
 /** The source's tables, through a short-lived catalog connection (once per run). */
 export async function discoverTables(url: string): Promise<TableInfo[]> {
   const db = openPostgres(url, { connectTimeoutSeconds: 15 });
   try {
     return await listTables(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The task's publication (exactly the selected tables) and pgoutput slot on the source. */
+export async function openSlot(taskId: string, url: string, tables: readonly TableRef[]): Promise<CdcSlot> {
+  const names = cdcNames(taskId);
+  const db = openPostgres(url, { connectTimeoutSeconds: 15 });
+  try {
+    await ensurePublication(db, names.publication, tables);
+    const slot = await createSlot(db, names.slot);
+    return { slot: names.slot, publication: names.publication, consistentPoint: slot.consistentPoint };
   } finally {
     await db.close();
   }

@@ -4,12 +4,14 @@ import { checksumChunk } from "../../../engine/checksum/checksum-chunk";
 import { copyChunk } from "../../../engine/copy/copy-chunk";
 import { finishTable } from "../../../engine/copy/finish";
 import { prepareTarget } from "../../../engine/ddl/prepare-target";
+import { quoteLiteral } from "../../../engine/ddl/quote";
 import { AppError } from "../../../engine/errors/app-error";
-import type { CopyChunkJob, FinishTableJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
+import { runCdcOnce } from "../../../engine/cdc/loop";
+import type { CdcBatchJob, CopyChunkJob, FinishTableJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
 import { planChunks } from "../../../engine/plan/plan-chunks";
 import { targetRefFor } from "../../../engine/plan/variables";
 import type { RowFilter } from "../../../engine/task-config";
-import { discoverTables } from "./discover";
+import { discoverTables, openSlot } from "./discover";
 import type { Pools } from "./pools";
 
 export interface Progress {
@@ -28,6 +30,8 @@ export async function executeJob(job: Job, pools: Pools, progress: Progress): Pr
       return copy(job, source, target, progress);
     case "finish_table":
       return finish(job, source, target);
+    case "cdc_batch":
+      return cdcBatch(job);
   }
 }
 
@@ -43,13 +47,29 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
     }
     seen.set(key, `${p.table.schema}.${p.table.name}`);
   }
+  // The slot comes first: its consistent point precedes every chunk's snapshot, so the changes replayed
+  // after the load cover everything the chunks missed (replays of what they saw converge by key).
+  const cdc = job.mode === "full_load" ? null : await openSlot(job.taskId, job.source.url, selected);
   const prepared = await prepareTarget(source, target, pairs, job.options.targetTableMode);
+  // A new run starts from its new slot: a checkpoint left by an earlier run of the task must not hide
+  // changes (it could be ahead if the connector now points at another server).
+  if (cdc) {
+    await target.unsafe(
+      `DO $$ BEGIN IF to_regclass('_dtaas.checkpoints') IS NOT NULL THEN DELETE FROM _dtaas.checkpoints WHERE task_id = ${quoteLiteral(job.taskId)}; END IF; END $$`,
+    );
+  }
   const tables = [];
   for (const p of prepared) {
-    const chunks = await planChunks(source, p.table, { chunkRows: job.options.chunkRows });
-    tables.push({ table: p.table, targetTable: p.targetRef, created: p.created, chunks });
+    if (job.mode === "cdc") {
+      // Nothing to load: keys and indexes go on now, since applying changes upserts by primary key.
+      await finishTable({ source, target, table: p.table, targetRef: p.targetRef, created: p.created });
+      tables.push({ table: p.table, targetTable: p.targetRef, created: p.created, chunks: [] });
+    } else {
+      const chunks = await planChunks(source, p.table, { chunkRows: job.options.chunkRows });
+      tables.push({ table: p.table, targetTable: p.targetRef, created: p.created, chunks });
+    }
   }
-  return { type: "prepare", tables };
+  return { type: "prepare", tables, cdc };
 }
 
 async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sql, progress: Progress): Promise<JobOutcome> {
@@ -83,4 +103,24 @@ async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sq
 async function finish(job: FinishTableJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
   await finishTable({ source, target, table: job.table, targetRef: job.targetTable, created: job.created });
   return { type: "finish_table" };
+}
+
+async function cdcBatch(job: CdcBatchJob): Promise<JobOutcome> {
+  const step = await runCdcOnce({
+    source: job.source.url,
+    target: job.target.url,
+    slot: job.slot,
+    publication: job.publication,
+    taskId: job.taskId,
+    mapping: job.tables.map((t) => ({ source: { schema: t.table.schema, name: t.table.name }, target: t.targetTable })),
+    maxChanges: job.maxChanges,
+  });
+  return {
+    type: "cdc_batch",
+    changes: step.applied,
+    transactions: step.transactions,
+    lastLsn: step.transactions > 0 ? step.lastLsn : null,
+    lagBytes: step.lagBytes,
+    lagSeconds: null,
+  };
 }

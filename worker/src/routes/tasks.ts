@@ -203,6 +203,8 @@ export const taskRoutes = createRouter()
       if (latest && (latest.status === "queued" || latest.status === "running")) {
         throw conflict("TASK_RUNNING", "Stop the task before deleting it.");
       }
+      const released = await c.env.TASK_COORDINATOR.get(c.env.TASK_COORDINATOR.idFromName(task.id)).release();
+      if (!released.ok) throw conflict(released.code, released.message);
       await c.var.db.delete(tasks).where(and(eq(tasks.id, task.id), eq(tasks.tenantId, tenantId)));
       return c.body(null, 204);
     },

@@ -1,0 +1,46 @@
+import { cdcNames, dropSlotAndPublication } from "../../engine/cdc/slot";
+import { openConnection } from "../../engine/db/connect";
+import type { CdcBatchOutcome, CdcSlot } from "../../engine/jobs/protocol";
+import { connectorUrl, getConnector } from "../../worker/src/connectors/store";
+import { openDatabase } from "../../worker/src/db/client";
+import type { CdcState, RunRecord } from "./run-store";
+
+/** Wait before the next read when the last one found nothing (the latency floor of an idle stream). */
+export const CDC_IDLE_POLL_MS = 200;
+/** Changes one round reads and applies at most; bounds the runner's memory and a round's duration. */
+export const CDC_BATCH_CHANGES = 20_000;
+
+export function initialCdcState(slot: CdcSlot): CdcState {
+  return { ...slot, appliedLsn: null, changesApplied: 0, transactionsApplied: 0, lagBytes: null, lagSeconds: null, lastBatchAt: null, dropped: false };
+}
+
+/** The state after one round, and when the next round should start. */
+export function afterBatch(state: CdcState, outcome: CdcBatchOutcome, now: number): { state: CdcState; delayMs: number } {
+  return {
+    state: {
+      ...state,
+      appliedLsn: outcome.lastLsn ?? state.appliedLsn,
+      changesApplied: state.changesApplied + outcome.changes,
+      transactionsApplied: state.transactionsApplied + outcome.transactions,
+      lagBytes: outcome.lagBytes,
+      lagSeconds: outcome.changes > 0 ? outcome.lagSeconds : 0,
+      lastBatchAt: now,
+    },
+    // A round that found changes is followed at once: there may be more behind it.
+    delayMs: outcome.changes > 0 ? 0 : CDC_IDLE_POLL_MS,
+  };
+}
+
+/**
+ * Drops the run's slot and publication on the source, from the coordinator itself (the runner may be
+ * gone). A slot left behind would make the source keep WAL forever, so every end of a CDC run calls this.
+ */
+export async function dropCdc(env: Env, run: RunRecord): Promise<void> {
+  const row = await getConnector(openDatabase(env.DB), run.tenantId, run.spec.sourceId);
+  const db = await openConnection({ kind: row.kind, url: await connectorUrl(env, row) }, { neonWsProxy: env.NEON_WS_PROXY || undefined, connectTimeoutSeconds: 10 });
+  try {
+    await dropSlotAndPublication(db, cdcNames(run.taskId));
+  } finally {
+    await db.close();
+  }
+}
