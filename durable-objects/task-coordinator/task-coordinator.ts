@@ -1,6 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { Job, RunnerEvent, type JobOutcome } from "../../engine/jobs/protocol";
 import { createLogger, type Logger } from "../../engine/log/logger";
+import { enqueueRunEvent, RUN_END_NOTIFIED_KEY } from "../../worker/src/webhooks/enqueue";
+import { resolveFilters } from "../../engine/plan/variables";
+import type { ValidationTable } from "../../worker/src/runs/validate";
 import { afterBatch, dropCdc, initialCdcState } from "./cdc";
 import { appendRunLog, syncRunToD1 } from "./d1-sync";
 import { buildJob } from "./job-builder";
@@ -81,6 +84,21 @@ export class TaskCoordinator extends DurableObject<Env> {
       return { ok: false, code: "SLOT_DROP_FAILED", message: `The replication slot ${after.cdc.slot} could not be dropped on the source; try again once the source is reachable.` };
     }
     return { ok: true };
+  }
+
+  /** What POST /runs/:id/validate compares: the run's tables with their chunks and row filters. */
+  validationPlan(runId: string): { ok: true; tables: ValidationTable[] } | { ok: false; code: string; message: string } {
+    const run = this.store.run();
+    if (!run || run.id !== runId) return { ok: false, code: "RUN_NOT_CURRENT", message: "Only the task's latest run can be validated." };
+    const tables = this.store.tables();
+    if (tables.length === 0) return { ok: false, code: "RUN_NOT_PLANNED", message: "The run has no planned tables yet." };
+    return {
+      ok: true,
+      tables: tables.map((t) => ({
+        ...t.prepared,
+        filters: resolveFilters(run.spec.selection.filters[`${t.prepared.table.schema}.${t.prepared.table.name}`] ?? [], run.spec.variables),
+      })),
+    };
   }
 
   /** The payload for a queued attempt, or null when that attempt is no longer wanted. */
@@ -335,6 +353,10 @@ export class TaskCoordinator extends DurableObject<Env> {
     const wake = terminal ? null : nextWake(this.store.jobs(), now);
     const syncDue = this.store.takeDirty() || terminal;
     if (syncDue || force) await syncRunToD1(this.env.DB, run.tenantId, progress, now);
+    // Once per run end: the flag is written only after the deliveries are queued (see webhooks/enqueue.ts).
+    if (terminal && (await this.ctx.storage.get(RUN_END_NOTIFIED_KEY)) !== run.id) {
+      if (await enqueueRunEvent(this.env, run.tenantId, progress)) await this.ctx.storage.put(RUN_END_NOTIFIED_KEY, run.id);
+    }
     const nextSync = terminal ? null : now + D1_SYNC_INTERVAL_MS;
     const at = [wake, nextSync].filter((t): t is number => t !== null).sort((a, b) => a - b)[0];
     if (at !== undefined) await this.ctx.storage.setAlarm(Math.max(at, now + 50));

@@ -123,6 +123,12 @@ describe("change capture through the local stack", () => {
     const run = await api.expectOk("GET", `/runs/${runId}`);
     expect(run.cdc.changesApplied).toBeGreaterThan(0);
     expect(run.cdc.appliedLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    const validation = await api.expectOk("POST", `/runs/${runId}/validate`);
+    expect(validation.result, JSON.stringify(validation)).toBe("passed");
+    expect(validation.tables.map((t: { source: string; equal: boolean }) => [t.source, t.equal])).toEqual([
+      ["public.accounts", true],
+      ["public.counters", true],
+    ]);
 
     expect(await api.expectOk("POST", `/tasks/${task}/stop`)).toEqual({ status: "stopped" });
     const names = cdcNames(task);

@@ -142,6 +142,17 @@ describe("full load through the local stack", () => {
     const [copied] = await target<{ n: number }[]>`SELECT count(*)::int AS n FROM dev_copy.sales_eu WHERE region = 'eu' AND amount > 100`;
     const [all] = await target<{ n: number }[]>`SELECT count(*)::int AS n FROM dev_copy.sales_eu`;
     expect([copied!.n, all!.n]).toEqual([expected!.n, expected!.n]);
+
+    // Validation at a quiet point compares the filtered source with the target, then catches a drifted row.
+    const passed = await api.expectOk("POST", `/runs/${run.id}/validate`);
+    expect(passed).toMatchObject({ result: "passed", tables: [{ source: "public.sales", target: "dev_copy.sales_eu", sourceRows: 450, targetRows: 450, equal: true }] });
+    await target.unsafe("UPDATE dev_copy.sales_eu SET amount = amount + 1 WHERE id = 500");
+    const failed = await api.expectOk("POST", `/runs/${run.id}/validate`);
+    expect(failed.result).toBe("failed");
+    expect(failed.tables[0].mismatchedChunks).toHaveLength(1);
+    const after = await api.expectOk("GET", `/runs/${run.id}`);
+    expect(after.validation.result).toBe("failed");
+    expect(after.tables[0].validation).toBe("failed");
   }, 60_000);
 
   it("survives the runner being killed mid-chunk: succeeded, equal, no duplicates", async () => {

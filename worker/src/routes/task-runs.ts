@@ -4,7 +4,11 @@ import { AppError } from "../../../engine/errors/app-error";
 import { resolveFilters, targetRefFor } from "../../../engine/plan/variables";
 import { TableSelection, TaskOptions, Variables } from "../../../engine/task-config";
 import type { RunSpec } from "../../../durable-objects/task-coordinator/run-spec";
-import { runLogs, runs } from "../db/schema";
+import { isAppError } from "../../../engine/errors/app-error";
+import { classifyError } from "../../../engine/errors/classify";
+import { connectorUrl, getConnector } from "../connectors/store";
+import { runLogs, runs, runTables } from "../db/schema";
+import { validateTables } from "../runs/validate";
 import { conflict } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { createRouter, errorResponses, IdParam, json } from "../lib/openapi";
@@ -117,6 +121,45 @@ export const taskRunRoutes = createRouter()
       return c.json({ items, nextCursor: more ? String(items[items.length - 1]!.id) : null }, 200);
     },
   );
+
+taskRunRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/runs/{id}/validate",
+    tags: ["runs"],
+    request: { params: IdParam },
+    responses: { 200: json(z.any().openapi("ValidationReport"), "Per-table counts and hashes of source and target"), 409: json(z.any(), "Not the task's latest run"), ...errorResponses },
+  }),
+  async (c) => {
+    const tenantId = c.var.principal.tenantId;
+    const run = await getRun(c.var.db, tenantId, c.req.valid("param").id);
+    const task = await getTask(c.var.db, tenantId, run.taskId);
+    const plan = await coordinatorOf(c.env, task.id).validationPlan(run.id);
+    if (!plan.ok) throw conflict(plan.code, plan.message);
+    const [source, target] = await Promise.all([getConnector(c.var.db, tenantId, task.sourceId), getConnector(c.var.db, tenantId, task.targetId)]);
+    const report = await validateTables(run.id, await connectorUrl(c.env, source), await connectorUrl(c.env, target), plan.tables).catch((e: unknown) => {
+      throw isAppError(e) ? e : classifyError(e);
+    });
+    const now = Date.now();
+    await c.var.db.batch([
+      c.var.db.update(runs).set({ validation: report, updatedAt: now }).where(and(eq(runs.id, run.id), eq(runs.tenantId, tenantId))),
+      ...report.tables.map((t, i) =>
+        c.var.db
+          .update(runTables)
+          .set({ validation: t.equal ? "passed" : "failed", updatedAt: now })
+          .where(
+            and(
+              eq(runTables.runId, run.id),
+              eq(runTables.tenantId, tenantId),
+              eq(runTables.sourceSchema, plan.tables[i]!.table.schema),
+              eq(runTables.sourceTable, plan.tables[i]!.table.name),
+            ),
+          ),
+      ),
+    ]);
+    return c.json(report, 200);
+  },
+);
 
 /** Progress over a WebSocket (not describable in OpenAPI); the coordinator accepts the socket. */
 taskRunRoutes.get("/tasks/:id/events", async (c) => {
