@@ -28,7 +28,7 @@ export interface CdcStepInput {
    * larger transaction is read and applied whole, in pieces). Default 100 000.
    */
   maxChanges?: number;
-  /** Most changes decoded and held at once; bounds memory. Default 10 000. */
+  /** Most changes per read batch; a step holds at most two batches (see readAhead). Default 10 000. */
   batchSize?: number;
   /** Replaces the SQL-polling reader (e.g. a streaming-protocol reader). */
   reader?: (input: CdcStepInput) => { reader: ChangeReader; close(failed: boolean): Promise<void> };
@@ -58,7 +58,8 @@ export async function runCdcOnce(input: CdcStepInput): Promise<CdcStepResult> {
   try {
     session = await ApplySession.open(input.target, { taskId: input.taskId, mapping: input.mapping, resolveType: sourceTypeResolver(control) });
     let advanceTo: Lsn | null = null;
-    for await (const batch of reader.read({ maxChanges: input.maxChanges ?? 100_000, batchSize: input.batchSize ?? 10_000 })) {
+    const batches = reader.read({ maxChanges: input.maxChanges ?? 100_000, batchSize: input.batchSize ?? 10_000 });
+    for await (const batch of readAhead(batches)) {
       await session.apply(batch.pieces);
       advanceTo = batch.advanceTo ?? advanceTo;
     }
@@ -82,6 +83,23 @@ export async function runCdcOnce(input: CdcStepInput): Promise<CdcStepResult> {
     if (failed) await session?.abort();
     await close(failed);
     await control.close();
+  }
+}
+
+/**
+ * Yields batches while the next one is already being read: source FETCH and decode overlap the target
+ * apply. At most two batches are held (the one applied, the one arriving).
+ */
+async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  let next = it.next();
+  for (;;) {
+    const current = await next;
+    if (current.done) return;
+    next = it.next();
+    // Observed later by the await above; without this a failure during a failing apply would be unhandled.
+    next.catch(() => {});
+    yield current.value;
   }
 }
 
