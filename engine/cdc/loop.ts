@@ -47,6 +47,8 @@ export interface CdcStepResult {
   confirmedLsn: string;
   /** WAL bytes the slot still holds back after this step. */
   lagBytes: number;
+  /** Source commit time (epoch ms) of the last transaction this step applied; null when none. */
+  lastCommitTime: number | null;
 }
 
 /** Runs one step. Errors are AppErrors (classified once, with `retryable`); nothing is left half-applied. */
@@ -58,10 +60,12 @@ export async function runCdcOnce(input: CdcStepInput): Promise<CdcStepResult> {
   try {
     session = await ApplySession.open(input.target, { taskId: input.taskId, mapping: input.mapping, resolveType: sourceTypeResolver(control) });
     let advanceTo: Lsn | null = null;
+    let lastCommitTime: number | null = null;
     const batches = reader.read({ maxChanges: input.maxChanges ?? 100_000, batchSize: input.batchSize ?? 10_000 });
     for await (const batch of readAhead(batches)) {
       await session.apply(batch.pieces);
       advanceTo = batch.advanceTo ?? advanceTo;
+      for (const piece of batch.pieces) if (piece.final && piece.commitTime > (lastCommitTime ?? 0)) lastCommitTime = piece.commitTime;
     }
     const applied: ApplyResult = await session.commit();
     failed = false;
@@ -75,6 +79,7 @@ export async function runCdcOnce(input: CdcStepInput): Promise<CdcStepResult> {
       lastLsn: formatLsn(applied.checkpoint),
       confirmedLsn: confirmed === null ? lag.confirmedFlushLsn : formatLsn(confirmed),
       lagBytes: lag.bytes,
+      lastCommitTime: applied.transactions > 0 ? lastCommitTime : null,
     };
   } catch (err) {
     // Apply and slot errors are AppErrors already; what is left came from reading the source.

@@ -30,6 +30,8 @@ export type Change =
 export interface TransactionPiece {
   xid: number;
   commitLsn: Lsn;
+  /** The source commit time (from Begin), epoch milliseconds: what lag in seconds is measured from. */
+  commitTime: number;
   changes: Change[];
   final: boolean;
   /** On the final piece: the end of the commit record (where a subscriber reports progress). */
@@ -140,7 +142,7 @@ export class Grouper {
     switch (m.tag) {
       case "begin":
         if (this.open) throw new PgOutputError(`Begin of xid ${m.xid} inside xid ${this.open.xid}`);
-        this.open = { xid: m.xid, commitLsn: m.finalLsn, changes: [], final: false };
+        this.open = { xid: m.xid, commitLsn: m.finalLsn, commitTime: pgEpochMs(m.commitTime), changes: [], final: false };
         return;
       case "commit": {
         const piece = this.current("Commit");
@@ -206,4 +208,11 @@ export class Grouper {
     this.current(change.kind).changes.push(change);
     this.changes++;
   }
+}
+
+/** PostgreSQL timestamps count microseconds from 2000-01-01 UTC. */
+const PG_EPOCH_MS = 946_684_800_000;
+
+function pgEpochMs(micros: bigint): number {
+  return PG_EPOCH_MS + Number(micros / 1000n);
 }

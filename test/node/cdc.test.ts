@@ -122,6 +122,8 @@ describe("change capture through the local stack", () => {
 
     const run = await api.expectOk("GET", `/runs/${runId}`);
     expect(run.cdc.changesApplied).toBeGreaterThan(0);
+    expect(run.cdc.lagSeconds).toBeGreaterThanOrEqual(0);
+    expect(run.cdc.lagBytes).toBeGreaterThanOrEqual(0);
     expect(run.cdc.appliedLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
     const validation = await api.expectOk("POST", `/runs/${runId}/validate`);
     expect(validation.result, JSON.stringify(validation)).toBe("passed");

@@ -121,6 +121,7 @@ async function cdcBatch(job: CdcBatchJob): Promise<JobOutcome> {
     transactions: step.transactions,
     lastLsn: step.transactions > 0 ? step.lastLsn : null,
     lagBytes: step.lagBytes,
-    lagSeconds: null,
+    // Source commit to applied on the target, for the newest transaction of this round.
+    lagSeconds: step.lastCommitTime === null ? null : Math.max(0, (Date.now() - step.lastCommitTime) / 1000),
   };
 }
