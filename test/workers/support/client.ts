@@ -35,7 +35,9 @@ export const PASSWORD = "correct horse battery";
 /** Signs up a fresh tenant and returns a client carrying its session cookie. */
 export async function signUp(tenantName = "Acme") {
   const email = uniqueEmail();
-  const res = await anonymous.post("/auth/signup", { email, password: PASSWORD, tenantName });
+  // A client address of its own, so fixtures never meet the per-IP sign-up limit (middleware/rate-limit).
+  const ip = `198.18.${Math.floor(Math.random() * 256)}.${counter & 255}`;
+  const res = await anonymous.request("POST", "/auth/signup", { email, password: PASSWORD, tenantName }, { "cf-connecting-ip": ip });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${res.text}`);
   const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0]!;
   return { client: new ApiClient({ cookie }), email, cookie, tenant: res.json.tenant as { id: string; name: string }, user: res.json.user };

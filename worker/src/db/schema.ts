@@ -191,3 +191,42 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [index("webhook_deliveries_webhook_idx").on(t.tenantId, t.webhookId, t.createdAt)],
 );
+
+/** API requests aggregated per tenant per minute (middleware/request-metrics); one upsert per request. */
+export const apiRequestStats = sqliteTable(
+  "api_request_stats",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    /** Epoch ms of the start of the minute. */
+    minute: integer("minute").notNull(),
+    requests: integer("requests").notNull().default(0),
+    clientErrors: integer("client_errors").notNull().default(0),
+    serverErrors: integer("server_errors").notNull().default(0),
+    durationMsSum: integer("duration_ms_sum").notNull().default(0),
+    /** Latency histogram, non-cumulative: requests that took at most N ms (and more than the bucket before). */
+    le5: integer("le_5").notNull().default(0),
+    le10: integer("le_10").notNull().default(0),
+    le25: integer("le_25").notNull().default(0),
+    le50: integer("le_50").notNull().default(0),
+    le100: integer("le_100").notNull().default(0),
+    le250: integer("le_250").notNull().default(0),
+    le500: integer("le_500").notNull().default(0),
+    le1000: integer("le_1000").notNull().default(0),
+    le2500: integer("le_2500").notNull().default(0),
+    le5000: integer("le_5000").notNull().default(0),
+    le10000: integer("le_10000").notNull().default(0),
+    leInf: integer("le_inf").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.minute] })],
+);
+
+/** Fixed-window request counters (middleware/rate-limit), keyed by rule and client. */
+export const rateLimits = sqliteTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [index("rate_limits_window_idx").on(t.windowStart)],
+);
