@@ -2,7 +2,6 @@ import { DurableObject } from "cloudflare:workers";
 import { Job, RunnerEvent, type JobOutcome } from "../../engine/jobs/protocol";
 import { createLogger, type Logger } from "../../engine/log/logger";
 import { enqueueRunEvent, RUN_END_NOTIFIED_KEY } from "../../worker/src/webhooks/enqueue";
-import { enqueueRunEvent, RUN_END_NOTIFIED_KEY } from "../../worker/src/webhooks/enqueue";
 import { resolveFilters } from "../../engine/plan/variables";
 import type { ValidationTable } from "../../worker/src/runs/validate";
 import { afterBatch, dropCdc, initialCdcState } from "./cdc";
@@ -354,10 +353,6 @@ export class TaskCoordinator extends DurableObject<Env> {
     const wake = terminal ? null : nextWake(this.store.jobs(), now);
     const syncDue = this.store.takeDirty() || terminal;
     if (syncDue || force) await syncRunToD1(this.env.DB, run.tenantId, progress, now);
-    // Once per run end: the flag is written only after the deliveries are queued (see webhooks/enqueue.ts).
-    if (terminal && (await this.ctx.storage.get(RUN_END_NOTIFIED_KEY)) !== run.id) {
-      if (await enqueueRunEvent(this.env, run.tenantId, progress)) await this.ctx.storage.put(RUN_END_NOTIFIED_KEY, run.id);
-    }
     // Once per run end: the flag is written only after the deliveries are queued (see webhooks/enqueue.ts).
     if (terminal && (await this.ctx.storage.get(RUN_END_NOTIFIED_KEY)) !== run.id) {
       if (await enqueueRunEvent(this.env, run.tenantId, progress)) await this.ctx.storage.put(RUN_END_NOTIFIED_KEY, run.id);
