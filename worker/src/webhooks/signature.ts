@@ -1,9 +1,9 @@
-import { hmacSha256Hex } from "../lib/crypto";
-import { timingSafeEqual } from "../lib/encoding";
+import { timingSafeEqual, toHex } from "../lib/encoding";
 
 /**
  * Webhook signatures: `DTaaS-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`.
- * WebCrypto only, so the same code signs in the Worker and verifies in Node (scripts/webhook-receiver.ts).
+ * WebCrypto only, and no import beyond lib/encoding, so the same code signs in the Worker and verifies in
+ * Node (scripts/webhook-receiver.ts); a receiver may copy this file.
  */
 export const SIGNATURE_HEADER = "DTaaS-Signature";
 export const EVENT_HEADER = "DTaaS-Event";
@@ -11,6 +11,12 @@ export const DELIVERY_HEADER = "DTaaS-Delivery";
 
 /** How far a signature's timestamp may be from the receiver's clock: bounds replays of a captured request. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+async function hmacSha256Hex(secret: string, text: string): Promise<string> {
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return toHex(await crypto.subtle.sign("HMAC", key, enc.encode(text)));
+}
 
 export async function signatureHeader(secret: string, body: string, timestampSeconds: number): Promise<string> {
   return `t=${timestampSeconds},v1=${await hmacSha256Hex(secret, `${timestampSeconds}.${body}`)}`;
