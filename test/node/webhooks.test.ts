@@ -132,4 +132,22 @@ describe("webhooks, metrics and logs over the local stack", () => {
     expect(logs).toMatch(/"message":"request"|\brequest\b.*method=POST/);
     for (const s of [password, encodeURIComponent(password), "Pangolin"]) expect(logs).not.toContain(s);
   }, 180_000);
+
+  it("limits sign-up and login per client address through wrangler dev (11th answers 429 with Retry-After)", async () => {
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 8_000) await new Promise((r) => setTimeout(r, left + 50));
+    const ip = `203.0.113.${Math.floor(Math.random() * 250)}`;
+    const login = (from: string) =>
+      fetch(`${stack.origin}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": from },
+        body: JSON.stringify(stack.demo),
+      });
+    for (let i = 0; i < 10; i++) expect((await login(ip)).status).toBe(200);
+    const limited = await login(ip);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
+    expect((await login(`198.51.100.${Math.floor(Math.random() * 250)}`)).status).toBe(200);
+  }, 60_000);
 });

@@ -1,12 +1,15 @@
 /** A Node-side caller of the public API of a running stack, carrying a session cookie. */
 export class StackClient {
   private cookie = "";
+  // A client address per caller (wrangler dev keeps a CF-Connecting-IP it is given), so the many sign-ups
+  // of a test file never meet the per-IP limit of sign-up and login (worker/src/middleware/rate-limit).
+  private readonly ip = `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`;
 
   constructor(readonly origin: string) {}
 
   // Responses are loosely typed JSON: tests assert on exact fields.
   async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { "cf-connecting-ip": this.ip };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.cookie) headers.cookie = this.cookie;
     const res = await fetch(`${this.origin}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
