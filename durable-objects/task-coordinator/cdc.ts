@@ -44,3 +44,16 @@ export async function dropCdc(env: Env, run: RunRecord): Promise<void> {
     await db.close();
   }
 }
+
+/**
+ * Whether this round raises cdc.lag_exceeded: lag crossed the task's threshold and was not already
+ * reported; after lag falls back under half the threshold, a new crossing raises it again.
+ */
+export function lagAlert(state: CdcState, thresholdSeconds: number | undefined): { state: CdcState; raise: boolean } {
+  if (!thresholdSeconds || state.lagSeconds === null) return { state, raise: false };
+  if (state.lagSeconds > thresholdSeconds && !state.lagAlerted) {
+    return { state: { ...state, lagAlerted: true, lagAlerts: (state.lagAlerts ?? 0) + 1 }, raise: true };
+  }
+  if (state.lagAlerted && state.lagSeconds < thresholdSeconds / 2) return { state: { ...state, lagAlerted: false }, raise: false };
+  return { state, raise: false };
+}

@@ -13,6 +13,10 @@ export interface CdcState extends CdcSlot {
   lastBatchAt: number | null;
   /** The slot and publication were dropped (the run stopped). */
   dropped: boolean;
+  /** Lag is above the task's threshold and cdc.lag_exceeded was raised for it (raised again after recovery). */
+  lagAlerted?: boolean;
+  /** How many times cdc.lag_exceeded was raised in this run. */
+  lagAlerts?: number;
 }
 
 export interface RunRecord {

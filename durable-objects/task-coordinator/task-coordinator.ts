@@ -4,7 +4,7 @@ import { createLogger, type Logger } from "../../engine/log/logger";
 import { enqueueRunEvent, RUN_END_NOTIFIED_KEY } from "../../worker/src/webhooks/enqueue";
 import { resolveFilters } from "../../engine/plan/variables";
 import type { ValidationTable } from "../../worker/src/runs/validate";
-import { afterBatch, dropCdc, initialCdcState } from "./cdc";
+import { afterBatch, dropCdc, initialCdcState, lagAlert } from "./cdc";
 import { appendRunLog, syncRunToD1 } from "./d1-sync";
 import { buildJob } from "./job-builder";
 import { runProgress, type RunProgress } from "./progress";
@@ -232,8 +232,15 @@ export class TaskCoordinator extends DurableObject<Env> {
     }
     if (outcome.type === "cdc_batch") {
       const next = afterBatch(this.store.run()!.cdc!, outcome, now);
-      this.store.setCdc(next.state);
+      const alert = lagAlert(next.state, run.spec.options.cdcLagThresholdSeconds);
+      this.store.setCdc(alert.state);
       this.store.rearmJob(job.key, now + next.delayMs, now);
+      if (alert.raise) {
+        await this.runLog("warn", "change capture lag above the threshold", { lagSeconds: alert.state.lagSeconds });
+        const occurrence = String(alert.state.lagAlerts);
+        // Queued in the background: delivery bookkeeping must not hold up the next round.
+        this.ctx.waitUntil(enqueueRunEvent(this.env, run.tenantId, this.progress()!, { events: ["cdc.lag_exceeded"], occurrence }));
+      }
       return;
     }
     const tableKey = job.tableKey!;

@@ -270,3 +270,28 @@ describe("TaskCoordinator change capture", () => {
     expect((await client.get(`/tasks/${task.id}`)).status).toBe(200);
   });
 });
+
+describe("cdc.lag_exceeded", () => {
+  it("raises the event once when lag crosses the task's threshold, and again after recovering", async () => {
+    const { client } = await signUp();
+    const hook = (await client.post("/webhooks", { url: "http://127.0.0.1:9/hook", events: ["cdc.lag_exceeded"] })).json;
+    const s = (await client.post("/connectors", { name: "s", url: "postgres://u:p@127.0.0.1:1/s" })).json.id;
+    const t = (await client.post("/connectors", { name: "t", url: "postgres://u:p@127.0.0.1:1/t" })).json.id;
+    const task = (await client.post("/tasks", { name: "lag", sourceId: s, targetId: t, mode: "cdc", options: { cdcLagThresholdSeconds: 2 } })).json;
+    const { runId } = (await client.post(`/tasks/${task.id}/start`)).json;
+    const stub = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
+    const cdc = { slot: "dtaas_x", publication: "dtaas_x", consistentPoint: "0/1" };
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [{ ...prepared("a", 0), chunks: [] }], cdc } });
+    const round = (lagSeconds: number) => ({ type: "cdc_batch", changes: 10, transactions: 1, lastLsn: "0/10", lagBytes: 100, lagSeconds });
+    const deliveries = async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      return (await client.get(`/webhooks/${hook.id}/deliveries`)).json.items as { event: string }[];
+    };
+    for (const lag of [0.5, 5, 6]) await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "cdc")), outcome: round(lag) });
+    expect((await deliveries()).map((d) => d.event)).toEqual(["cdc.lag_exceeded"]);
+    for (const lag of [0.2, 7]) await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "cdc")), outcome: round(lag) });
+    expect((await deliveries()).map((d) => d.event)).toEqual(["cdc.lag_exceeded", "cdc.lag_exceeded"]);
+    const logs = (await client.get(`/runs/${runId}/logs`)).json.items.map((l: { message: string }) => l.message);
+    expect(logs.filter((m: string) => m === "change capture lag above the threshold")).toHaveLength(2);
+  });
+});

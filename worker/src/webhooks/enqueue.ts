@@ -15,9 +15,13 @@ import { sendDeliveries } from "./store";
  */
 export const RUN_END_NOTIFIED_KEY = "webhooks.runEndNotified";
 
-/** One delivery per (webhook, run, event), whoever asks and however often: a repeat inserts nothing. */
-async function deliveryIdFor(webhookId: string, runId: string, event: WebhookEvent): Promise<string> {
-  return `whd_${(await sha256Hex(`${webhookId}|${runId}|${event}`)).slice(0, 26)}`;
+/**
+ * One delivery per (webhook, run, event, occurrence), whoever asks and however often: a repeat inserts
+ * nothing. `occurrence` tells apart events a run may raise more than once (cdc.lag_exceeded).
+ */
+async function deliveryIdFor(webhookId: string, runId: string, event: WebhookEvent, occurrence: string): Promise<string> {
+  const key = `${webhookId}|${runId}|${event}${occurrence ? `|${occurrence}` : ""}`;
+  return `whd_${(await sha256Hex(key)).slice(0, 26)}`;
 }
 
 /**
@@ -26,8 +30,13 @@ async function deliveryIdFor(webhookId: string, runId: string, event: WebhookEve
  * Idempotent (delivery ids derive from webhook, run and event), so a repeat after a crash re-sends only
  * deliveries nobody has attempted yet. Returns false, having logged why, when it could not finish.
  */
-export async function enqueueRunEvent(env: Env, tenantId: string, progress: RunProgress): Promise<boolean> {
-  const events = eventsForRun(progress);
+export async function enqueueRunEvent(
+  env: Env,
+  tenantId: string,
+  progress: RunProgress,
+  options: { events?: WebhookEvent[]; occurrence?: string } = {},
+): Promise<boolean> {
+  const events = options.events ?? eventsForRun(progress);
   if (events.length === 0) return true;
   const log = createLogger("webhooks", env).child({ runId: progress.runId, taskId: progress.taskId });
   try {
@@ -44,7 +53,7 @@ export async function enqueueRunEvent(env: Env, tenantId: string, progress: RunP
     const rows: (typeof webhookDeliveries.$inferInsert)[] = [];
     for (const hook of hooks) {
       for (const event of events.filter((e) => (hook.events as string[]).includes(e))) {
-        const id = await deliveryIdFor(hook.id, progress.runId, event);
+        const id = await deliveryIdFor(hook.id, progress.runId, event, options.occurrence ?? "");
         const payload = runEventPayload({ deliveryId: id, event, createdAt: now, task: { id: progress.taskId, name: task?.name ?? "" }, mode: run?.mode ?? "", progress });
         rows.push({ id, webhookId: hook.id, tenantId, event, payload: JSON.stringify(payload), status: "pending", attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now });
       }

@@ -44,6 +44,7 @@ export function runEventPayload(input: { deliveryId: string; event: WebhookEvent
         bytes: t.bytesCopied,
         validation: t.validation,
       })),
+      cdc: p.cdc,
     },
     validation: { result: validationResult(p.tables) },
   };
