@@ -84,7 +84,7 @@ describe("progress math", () => {
     expect(live.rowsPerSecond).toBeNull();
     const msg: RunProgress = {
       type: "progress", runId: "run_1", taskId: "tsk_1", status: "running", phase: "copying", rowsCopied: 20, bytesCopied: 1, estimatedRows: 30,
-      rowsPerSecond: 7, etaSeconds: 2, startedAt: 1, finishedAt: null, error: null, tables: [t],
+      rowsPerSecond: 7, etaSeconds: 2, startedAt: 1, finishedAt: null, error: null, tables: [t], cdc: null,
     };
     expect(fromProgress(msg)).toMatchObject({ runId: "run_1", estimatedRows: 30, rowsPerSecond: 7, etaSeconds: 2, tables: [t] });
   });
