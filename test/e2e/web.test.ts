@@ -1,7 +1,8 @@
 /**
  * The web app end to end in real headless Chromium (Debian's `chromium`, driven by playwright-core):
  * sign up, create and test both connectors, browse a table, create a full-load task, start it, watch the
- * run reach 100% over the WebSocket without reloading, create and revoke an API key.
+ * run reach 100% over the WebSocket without reloading, see the run.succeeded delivery of a webhook created
+ * before the run, create and revoke an API key.
  *
  * Starts its own local stack (wrangler dev + copy runner + embedded PostgreSQL with demo data) unless
  * DTAAS_E2E_URL names a running one, with DTAAS_E2E_SOURCE_URL / DTAAS_E2E_TARGET_URL for the demo source
@@ -169,8 +170,40 @@ describe("web app in Chromium", () => {
     await shot("task-detail");
   });
 
+  // Before the run starts: the run's end is what the webhook hears about. The receiver refuses connections
+  // (port 9), so the delivery is recorded with a failed attempt and retried; its row is what we look for.
+  const hookUrl = "http://127.0.0.1:9/hook";
+
+  it("creates a webhook for run.succeeded and shows its secret once", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Webhooks" }).click();
+    await page.waitForURL(/\/webhooks$/);
+    await page.getByTestId("webhooks-empty").waitFor();
+    // Checked locally first: no events and no URL.
+    for (const box of await page.getByRole("group", { name: "Events" }).getByRole("checkbox").all()) await box.uncheck();
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await page.getByText("Enter the URL that receives the events.").waitFor();
+    await page.getByText("Pick at least one event.").waitFor();
+    await page.getByLabel("Endpoint URL").fill(hookUrl);
+    await page.getByRole("checkbox", { name: /run\.succeeded/ }).check();
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    const secret = await page.getByTestId("webhook-secret").inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    expect(await page.getByRole("status").filter({ hasText: "shown only once" }).textContent()).toMatch(/DTaaS-Signature: t=…,v1=…/);
+    const row = page.getByTestId("webhook-row").filter({ hasText: hookUrl });
+    await row.waitFor();
+    expect(await row.locator("ul.events li").allTextContents()).toEqual(["run.succeeded"]);
+    expect(await row.getByRole("switch").isChecked()).toBe(true);
+    await shot("webhook-created");
+    await page.getByRole("button", { name: "Done" }).click();
+    expect(await page.getByTestId("webhook-secret").count()).toBe(0);
+    await page.reload();
+    await page.getByTestId("webhook-row").first().waitFor();
+    expect(await page.content()).not.toContain(secret);
+  });
+
   it("starts the task and watches the run reach 100% live, without reloading", async () => {
     let navigations = 0;
+    await page.goto(url(`/tasks/${taskId}`));
     await page.getByRole("button", { name: "Start" }).click();
     await page.waitForURL(/\/runs\/[^/]+$/);
     const frame = page.mainFrame();
@@ -201,6 +234,35 @@ describe("web app in Chromium", () => {
     await shot("tasks");
   });
 
+  it("lists the run.succeeded delivery of the webhook, with its failed attempt", async () => {
+    await page.goto(url("/webhooks"));
+    await page.getByTestId("webhook-row").filter({ hasText: hookUrl }).getByRole("link", { name: "Deliveries" }).click();
+    await page.waitForURL(/\/webhooks\/whk_[^/]+$/);
+    expect(await page.getByTestId("webhook-url").textContent()).toBe(hookUrl);
+    const delivery = page.getByTestId("delivery-row").filter({ hasText: "run.succeeded" });
+    // Enqueued as the run ended; the first attempt follows through the queue within seconds.
+    const refresh = page.getByRole("button", { name: "Refresh", exact: true });
+    await expect
+      .poll(
+        async () => {
+          await refresh.click();
+          await refresh.waitFor();
+          return (await delivery.count()) ? delivery.first().getByTestId("delivery-attempts").textContent() : "none";
+        },
+        { timeout: 60_000, interval: 1000 },
+      )
+      .toMatch(/^[1-9]/);
+    expect(await page.getByTestId("delivery-row").count()).toBe(1);
+    expect(await delivery.getAttribute("data-status")).toMatch(/pending|failed/);
+    expect(await delivery.getByTestId("delivery-answer").textContent()).toMatch(/^(no answer|HTTP \d+)$/);
+    expect(await delivery.getByTestId("delivery-error").textContent()).toBeTruthy();
+    await shot("webhooks");
+    // Redeliver queues a new delivery of the same payload, shown on top.
+    await delivery.getByRole("button", { name: "Redeliver" }).click();
+    await expect.poll(() => page.getByTestId("delivery-row").count()).toBe(2);
+    expect(await page.getByTestId("delivery-row").first().getAttribute("data-event")).toBe("run.succeeded");
+  });
+
   it("creates an API key, shows it once, and revokes it", async () => {
     await page.goto(url("/api-keys"));
     await page.getByLabel("New key name").fill("e2e key");
@@ -225,7 +287,30 @@ describe("web app in Chromium", () => {
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(1);
     await shot("phone-task", phone);
+    await phone.goto(url("/webhooks"));
+    await phone.getByTestId("webhook-row").first().waitFor();
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
+    await shot("phone-webhooks", phone);
+    await phone.getByTestId("webhook-row").first().getByRole("link", { name: "Deliveries" }).click();
+    await phone.getByTestId("delivery-row").first().waitFor();
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
+    await shot("phone-webhook-deliveries", phone);
     await phone.close();
+  });
+
+  it("deactivates the webhook, which stops redelivery, then deletes it", async () => {
+    await page.goto(url("/webhooks"));
+    await page.getByTestId("webhook-row").filter({ hasText: hookUrl }).getByRole("link", { name: "Deliveries" }).click();
+    await page.getByTestId("delivery-row").first().waitFor();
+    await page.getByRole("switch", { name: /^Active/ }).uncheck();
+    await page.getByText("Inactive: no events are sent").waitFor();
+    expect(await page.getByRole("button", { name: "Redeliver" }).first().isDisabled()).toBe(true);
+    await page.getByRole("link", { name: "← Webhooks" }).click();
+    const row = page.getByTestId("webhook-row").filter({ hasText: hookUrl });
+    expect(await row.getByRole("switch").isChecked()).toBe(false);
+    await row.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete webhook" }).click();
+    await page.getByTestId("webhooks-empty").waitFor();
   });
 
   it("logs out", async () => {

@@ -41,6 +41,11 @@ const ADVICE: Record<string, string> = {
   SLOT_MISSING: "The replication slot is gone; start the task again to recreate it (with a full load).",
   CHECKSUM_MISMATCH: "Source and target differ for a chunk; check for writes to the target during the load, then start again.",
   SECRET_UNREADABLE: "The connector's stored secret cannot be decrypted; edit the connector and enter its password again.",
+  INVALID_URL: "Enter an absolute https:// (or http://) URL without user:password in it.",
+  INVALID_EVENTS: "Pick at least one of the listed events.",
+  WEBHOOK_LIMIT_REACHED: "Delete a webhook you no longer need (25 per organisation), then create this one.",
+  WEBHOOK_INACTIVE: "Activate the webhook first, then redeliver.",
+  INVALID_CURSOR: "The page link is not valid (any more): start again from the first page.",
   INTERNAL: "Something went wrong on our side; try again, and report it if it keeps happening.",
   SERVER_ERROR: "Something went wrong on our side; try again, and report it if it keeps happening.",
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Run, RunProgress } from "./api/types";
-import { addSample, chartPaths, etaSeconds, fromProgress, fromRun, percentLabel, runFraction, tableFraction } from "./progress";
+import { addSample, etaSeconds, fromProgress, fromRun, percentLabel, runFraction, seriesPaths, tableFraction } from "./progress";
 
 const table = (over: Partial<Parameters<typeof tableFraction>[0]> = {}) => ({
   status: "copying",
@@ -58,12 +58,12 @@ describe("progress math", () => {
   });
 
   it("draws the rate chart in the box", () => {
-    expect(chartPaths([], 100, 50)).toEqual({ line: "", area: "", max: 0 });
-    const { line, area, max } = chartPaths(
+    expect(seriesPaths([], 100, 50)).toEqual({ line: "", area: "", max: 0 });
+    const { line, area, max } = seriesPaths(
       [
-        { time: 0, rows: 0, rowsPerSecond: 0 },
-        { time: 1000, rows: 10, rowsPerSecond: 10 },
-        { time: 2000, rows: 15, rowsPerSecond: 5 },
+        { time: 0, value: 0 },
+        { time: 1000, value: 10 },
+        { time: 2000, value: 5 },
       ],
       100,
       50,
@@ -71,6 +71,12 @@ describe("progress math", () => {
     expect(max).toBe(10);
     expect(line).toBe("M0.0,50.0 L50.0,0.0 L100.0,25.0");
     expect(area).toBe("M0.0,50.0 L50.0,0.0 L100.0,25.0 L100.0,50 L0.0,50 Z");
+  });
+
+  it("draws any series from 0 up, a single point at the right edge", () => {
+    expect(seriesPaths([{ time: 5, value: 2 }], 100, 50).line).toBe("M100.0,0.0");
+    expect(seriesPaths([{ time: 0, value: 0 }, { time: 10, value: 0 }], 100, 50)).toMatchObject({ line: "M0.0,50.0 L100.0,50.0", max: 0 });
+    expect(seriesPaths([{ time: 0, value: 4 }, { time: 10, value: 2 }], 100, 50).line).toBe("M0.0,0.0 L100.0,25.0");
   });
 
   it("maps the run view and the progress message to one model", () => {
@@ -86,6 +92,9 @@ describe("progress math", () => {
       type: "progress", runId: "run_1", taskId: "tsk_1", status: "running", phase: "copying", rowsCopied: 20, bytesCopied: 1, estimatedRows: 30,
       rowsPerSecond: 7, etaSeconds: 2, startedAt: 1, finishedAt: null, error: null, tables: [t], cdc: null,
     };
-    expect(fromProgress(msg)).toMatchObject({ runId: "run_1", estimatedRows: 30, rowsPerSecond: 7, etaSeconds: 2, tables: [t] });
+    expect(fromProgress(msg)).toMatchObject({ runId: "run_1", estimatedRows: 30, rowsPerSecond: 7, etaSeconds: 2, tables: [t], cdc: null });
+    const state = { slot: "s", consistentPoint: "0/1", appliedLsn: null, changesApplied: 0, transactionsApplied: 0, lagBytes: null, lagSeconds: null, lastBatchAt: null };
+    expect(fromProgress({ ...msg, cdc: state }).cdc).toEqual(state);
+    expect(fromRun({ ...run, cdc: state }).cdc).toEqual(state);
   });
 });

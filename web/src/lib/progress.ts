@@ -2,7 +2,7 @@
  * Progress math of the run page. One view model (`LiveRun`) is filled either from GET /runs/:id or
  * from a WebSocket progress message; both carry the same per-table fields.
  */
-import type { ErrorInfo, Run, RunProgress, RunStatus, TableProgress } from "./api/types";
+import type { CdcProgress, ErrorInfo, Run, RunProgress, RunStatus, TableProgress } from "./api/types";
 
 export interface LiveRun {
   runId: string;
@@ -18,6 +18,8 @@ export interface LiveRun {
   finishedAt: number | null;
   error: ErrorInfo | null;
   tables: TableProgress[];
+  /** Change capture state; null for a plain full load, or before the first round. */
+  cdc: CdcProgress | null;
 }
 
 export const TERMINAL: readonly RunStatus[] = ["succeeded", "failed", "stopped"];
@@ -39,6 +41,7 @@ export function fromRun(run: Run): LiveRun {
     finishedAt: run.finishedAt,
     error: run.error,
     tables: run.tables,
+    cdc: run.cdc ?? null,
   };
 }
 
@@ -56,6 +59,8 @@ export function fromProgress(p: RunProgress): LiveRun {
     finishedAt: p.finishedAt,
     error: p.error,
     tables: p.tables,
+    // Messages from a coordinator older than the cdc field lack it.
+    cdc: p.cdc ?? null,
   };
 }
 
@@ -113,18 +118,21 @@ export function addSample(samples: readonly RateSample[], time: number, rows: nu
   return next.length > max ? next.slice(next.length - max) : next;
 }
 
-/** SVG path data for a rate chart of `width`×`height`; the y axis runs from 0 to the highest rate. */
-export function chartPaths(samples: readonly RateSample[], width: number, height: number): { line: string; area: string; max: number } {
-  if (samples.length === 0) return { line: "", area: "", max: 0 };
-  const max = Math.max(...samples.map((s) => s.rowsPerSecond), 0);
-  const t0 = samples[0]!.time;
-  const span = samples[samples.length - 1]!.time - t0;
+/**
+ * SVG path data (line, and the area under it) of a time series in a `width`×`height` box: x spans the
+ * first to the last time, y runs from 0 (bottom) to the highest value. Expects times in ascending order.
+ */
+export function seriesPaths(points: readonly { time: number; value: number }[], width: number, height: number): { line: string; area: string; max: number } {
+  if (points.length === 0) return { line: "", area: "", max: 0 };
+  const max = Math.max(...points.map((p) => p.value), 0);
+  const t0 = points[0]!.time;
+  const span = points[points.length - 1]!.time - t0;
   const x = (t: number) => (span > 0 ? ((t - t0) / span) * width : width);
-  const y = (r: number) => (max > 0 ? height - (r / max) * height : height);
-  const pts = samples.map((s) => `${x(s.time).toFixed(1)},${y(s.rowsPerSecond).toFixed(1)}`);
+  const y = (v: number) => (max > 0 ? height - (Math.max(0, v) / max) * height : height);
+  const pts = points.map((p) => `${x(p.time).toFixed(1)},${y(p.value).toFixed(1)}`);
   const line = `M${pts.join(" L")}`;
   const first = x(t0).toFixed(1);
-  const lastX = x(samples[samples.length - 1]!.time).toFixed(1);
+  const lastX = x(points[points.length - 1]!.time).toFixed(1);
   const area = `${line} L${lastX},${height} L${first},${height} Z`;
   return { line, area, max };
 }

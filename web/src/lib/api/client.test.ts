@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError, apiUrl, setFetch, toApiError } from "./client";
-import { connectors, listAll, runs, tasks } from "./index";
+import { connectors, listAll, runs, tasks, webhooks } from "./index";
 
 type Call = { url: string; init: RequestInit };
 
@@ -61,6 +61,29 @@ describe("api client", () => {
     }) as unknown as typeof fetch);
     await expect(tasks.get("t")).rejects.toMatchObject({ status: 0, code: "NETWORK_ERROR" });
     expect(toApiError(404, null)).toMatchObject({ code: "HTTP_ERROR" });
+  });
+
+  it("calls the webhook endpoints", async () => {
+    const calls = fakeFetch([
+      { status: 201, body: { id: "whk_1", secret: "whsec_x" } },
+      { status: 200, body: { id: "whk_1", active: false } },
+      { status: 200, body: { items: [], nextCursor: null } },
+      { status: 202, body: { id: "whd_2" } },
+      { status: 204 },
+    ]);
+    expect(await webhooks.create({ url: "https://example.com/h", events: ["run.succeeded"] })).toMatchObject({ secret: "whsec_x" });
+    await webhooks.update("whk_1", { active: false });
+    await webhooks.deliveries("whk_1", { limit: 20, cursor: "c/1" });
+    await webhooks.redeliver("whk_1", "whd_1");
+    await webhooks.remove("whk_1");
+    expect(calls.map((c) => `${c.init.method} ${c.url}`)).toEqual([
+      "POST /api/v1/webhooks",
+      "PATCH /api/v1/webhooks/whk_1",
+      "GET /api/v1/webhooks/whk_1/deliveries?limit=20&cursor=c%2F1",
+      "POST /api/v1/webhooks/whk_1/deliveries/whd_1/redeliver",
+      "DELETE /api/v1/webhooks/whk_1",
+    ]);
+    expect(JSON.parse(String(calls[1]!.init.body))).toEqual({ active: false });
   });
 
   it("follows nextCursor through every page", async () => {

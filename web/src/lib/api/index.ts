@@ -7,6 +7,7 @@ import type {
   ConnectorCreate,
   ConnectorUpdate,
   CreatedApiKey,
+  CreatedWebhook,
   Me,
   Page,
   QueryResult,
@@ -18,6 +19,10 @@ import type {
   Task,
   TaskCreate,
   TaskUpdate,
+  Webhook,
+  WebhookCreate,
+  WebhookDelivery,
+  WebhookUpdate,
 } from "./types";
 
 export { ApiError, isApiError } from "./client";
@@ -70,6 +75,18 @@ export const tasks = {
 export const runs = {
   get: (runId: string) => request<Run>("GET", `/runs/${id(runId)}`),
   logs: (runId: string, page: PageQuery = {}) => request<Page<RunLogLine>>("GET", `/runs/${id(runId)}/logs`, { query: { ...page } }),
+};
+
+export const webhooks = {
+  list: (page: PageQuery = {}) => request<Page<Webhook>>("GET", "/webhooks", { query: { ...page } }),
+  get: (webhookId: string) => request<Webhook>("GET", `/webhooks/${id(webhookId)}`),
+  create: (body: WebhookCreate) => request<CreatedWebhook>("POST", "/webhooks", { body }),
+  update: (webhookId: string, body: WebhookUpdate) => request<Webhook>("PATCH", `/webhooks/${id(webhookId)}`, { body }),
+  remove: (webhookId: string) => request<null>("DELETE", `/webhooks/${id(webhookId)}`),
+  deliveries: (webhookId: string, page: PageQuery = {}) =>
+    request<Page<WebhookDelivery>>("GET", `/webhooks/${id(webhookId)}/deliveries`, { query: { ...page } }),
+  redeliver: (webhookId: string, deliveryId: string) =>
+    request<WebhookDelivery>("POST", `/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/redeliver`),
 };
 
 /** Lists every page of a paged endpoint (for pickers that need all connectors). */

@@ -7,9 +7,11 @@ import type { ColumnInfo, TableInfo } from "../../../../engine/catalog/types";
 import type { QueryResult } from "../../../../engine/browse/run-query";
 import type { ConnectionReport, ReadinessCheck } from "../../../../engine/readiness/check";
 import type { TableSelection, TaskMode, TaskOptions } from "../../../../engine/task-config";
-import type { RunProgress, TableProgress } from "../../../../durable-objects/task-coordinator/progress-message";
+import type { CdcProgress, RunProgress, TableProgress } from "../../../../durable-objects/task-coordinator/progress-message";
+// Type-only: events.ts has a runtime list too, but the app keeps worker code out of its bundle.
+import type { DeliveryStatus, WebhookEvent } from "../../../../worker/src/webhooks/events";
 
-export type { RunProgress, TableProgress };
+export type { CdcProgress, DeliveryStatus, RunProgress, TableProgress, WebhookEvent };
 export type { ColumnInfo, ConnectionReport, QueryResult, ReadinessCheck, TableInfo, TableSelection, TaskMode, TaskOptions };
 
 export interface Page<T> {
@@ -125,8 +127,8 @@ export interface RunSummary {
 export interface Run extends RunSummary {
   variables: Record<string, string>;
   tables: TableProgress[];
-  /** CDC progress (lag, checkpoint) when the run streams changes; its fields are not fixed yet. */
-  cdc: unknown;
+  /** Change capture state of a `cdc` / `full_load_and_cdc` run; null for a plain full load. */
+  cdc: CdcProgress | null;
   validation: unknown;
   durationMs: number | null;
 }
@@ -164,6 +166,45 @@ export interface TaskCreate {
 }
 
 export type TaskUpdate = Partial<TaskCreate>;
+
+/** Mirrors WebhookView in worker/src/routes/webhooks.ts; the secret is never returned after creation. */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: WebhookEvent[];
+  active: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface CreatedWebhook extends Webhook {
+  /** Signing secret (`whsec_…`), shown once. */
+  secret: string;
+}
+
+export interface WebhookCreate {
+  url: string;
+  events: WebhookEvent[];
+}
+
+export type WebhookUpdate = Partial<WebhookCreate> & { active?: boolean };
+
+/** Mirrors DeliveryView in worker/src/routes/webhooks.ts. */
+export interface WebhookDelivery {
+  id: string;
+  webhookId: string;
+  /** A WebhookEvent, typed loosely by the API: rows outlive renames. */
+  event: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: number | null;
+  /** The JSON body as sent (docs/webhooks.md). */
+  payload: unknown;
+  createdAt: number;
+  updatedAt: number;
+}
 
 /** What the task's WebSocket sends: progress of its current (or last) run, or that it never ran. */
 export type TaskEvent = RunProgress | { type: "idle" } | { type: "pong" };
