@@ -7,8 +7,12 @@ import type { CdcState, RunRecord } from "./run-store";
 
 /** Wait before the next read when the last one found nothing (the latency floor of an idle stream). */
 export const CDC_IDLE_POLL_MS = 200;
-/** Changes one round reads and applies at most; bounds the runner's memory and a round's duration. */
-export const CDC_BATCH_CHANGES = 20_000;
+/**
+ * pgoutput messages one round reads at most (a soft bound: a transaction is never cut). Bounds a round's
+ * duration; the runner's memory is bounded by the reader's batch size, not by this. Measured: 20k-message
+ * rounds spent a third of their time on per-round costs; the engine step runs at ~92k changes/s at 100k.
+ */
+export const CDC_BATCH_CHANGES = 100_000;
 
 export function initialCdcState(slot: CdcSlot): CdcState {
   return { ...slot, appliedLsn: null, changesApplied: 0, transactionsApplied: 0, lagBytes: null, lagSeconds: null, lastBatchAt: null, dropped: false };
