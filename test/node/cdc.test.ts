@@ -1,43 +1,11 @@
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cdcNames } from "../../engine/cdc/slot";
 import { tableDigest } from "../../engine/test-support/table-digest";
-import { StackClient } from "../support/api-client";
-import { startLocalStack, type LocalStack } from "../support/local-stack";
+import { useLocalStack } from "../support/stack-fixture";
 
-let stack: LocalStack;
-let admin: postgres.Sql;
-const opened: postgres.Sql[] = [];
-
-beforeAll(async () => {
-  stack = await startLocalStack({ leaseSeconds: 4 });
-  admin = postgres(stack.pgUrl, { max: 1, onnotice: () => {} });
-}, 240_000);
-
-afterAll(async () => {
-  await Promise.all(opened.map((s) => s.end({ timeout: 5 })));
-  await admin?.end({ timeout: 5 });
-  await stack?.stop();
-}, 60_000);
-
-const urlOf = (database: string) => Object.assign(new URL(stack.pgUrl), { pathname: `/${database}` }).toString();
-
-async function setup(label: string, sourceSql: string) {
-  const suffix = Math.random().toString(36).slice(2, 8);
-  const [src, dst] = [`${label}_src_${suffix}`, `${label}_dst_${suffix}`];
-  await admin.unsafe(`CREATE DATABASE "${src}"`);
-  await admin.unsafe(`CREATE DATABASE "${dst}"`);
-  const source = postgres(urlOf(src), { max: 4, onnotice: () => {} });
-  const target = postgres(urlOf(dst), { max: 2, onnotice: () => {} });
-  opened.push(source, target);
-  await source.unsafe(sourceSql);
-  await source.unsafe("ANALYZE");
-  const api = new StackClient(stack.origin);
-  await api.signUp();
-  const sourceId = await api.createConnector("source", urlOf(src));
-  const targetId = await api.createConnector("target", urlOf(dst));
-  return { api, source, target, sourceId, targetId };
-}
+const fixture = useLocalStack();
+const { setup } = fixture;
 
 const TABLES = `
   CREATE TABLE public.accounts (id bigint PRIMARY KEY, owner text NOT NULL, balance numeric(14,2) NOT NULL, note text);
@@ -100,7 +68,7 @@ describe("change capture through the local stack", () => {
       expect(run.status, JSON.stringify(run.error)).toBe("running");
       if (run.phase === "streaming" && (run.cdc?.changesApplied ?? 0) > 0) {
         if (kills < 2) {
-          process.kill(await stack.runnerPid(), "SIGKILL");
+          process.kill(await fixture.stack().runnerPid(), "SIGKILL");
           kills++;
           await new Promise((r) => setTimeout(r, 1500));
         } else break;

@@ -1,53 +1,13 @@
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ALL_TYPES_SCHEMA, ALL_TYPES_TABLE, allTypesSql } from "../../engine/test-support/all-types";
 import { CHINOOK_TABLES, loadChinook } from "../../engine/test-support/chinook";
 import { tableDigest } from "../../engine/test-support/table-digest";
 import { StackClient } from "../support/api-client";
-import { startLocalStack, type LocalStack } from "../support/local-stack";
+import { useLocalStack } from "../support/stack-fixture";
 
-let stack: LocalStack;
-let admin: postgres.Sql;
-const opened: postgres.Sql[] = [];
-
-beforeAll(async () => {
-  stack = await startLocalStack({ leaseSeconds: 4 });
-  admin = postgres(stack.pgUrl, { max: 1, onnotice: () => {} });
-}, 240_000);
-
-afterAll(async () => {
-  await Promise.all(opened.map((s) => s.end({ timeout: 5 })));
-  await admin?.end({ timeout: 5 });
-  await stack?.stop();
-}, 60_000);
-
-function urlOf(database: string, password?: string): string {
-  const u = new URL(stack.pgUrl);
-  u.pathname = `/${database}`;
-  if (password) u.password = password;
-  return u.toString();
-}
-
-/** A source and a target database on the stack's PostgreSQL, a tenant, and its two connectors. */
-async function setup(label: string, sourceSql: string | ((sql: postgres.Sql) => Promise<void>)) {
-  const suffix = Math.random().toString(36).slice(2, 8);
-  const [src, dst] = [`${label}_src_${suffix}`, `${label}_dst_${suffix}`];
-  await admin.unsafe(`CREATE DATABASE "${src}"`);
-  await admin.unsafe(`CREATE DATABASE "${dst}"`);
-  const source = postgres(urlOf(src), { max: 2, onnotice: () => {} });
-  const target = postgres(urlOf(dst), { max: 2, onnotice: () => {} });
-  opened.push(source, target);
-  if (typeof sourceSql === "string") await source.unsafe(sourceSql);
-  else await sourceSql(source);
-  await source.unsafe("ANALYZE");
-  const api = new StackClient(stack.origin);
-  await api.signUp();
-  const sourceId = await api.createConnector("source", urlOf(src));
-  const targetId = await api.createConnector("target", urlOf(dst));
-  const createTask = async (body: Record<string, unknown> = {}) =>
-    (await api.expectOk("POST", "/tasks", { name: `task-${Math.random().toString(36).slice(2, 8)}`, sourceId, targetId, ...body })).id as string;
-  return { api, source, target, sourceId, targetId, createTask, targetDb: dst };
-}
+const fixture = useLocalStack();
+const { setup, urlOf } = fixture;
 
 async function expectEqual(source: postgres.Sql, target: postgres.Sql, schema: string, name: string, targetRef = { schema, name }) {
   const [s, t] = await Promise.all([tableDigest(source, { schema, name }), tableDigest(target, targetRef)]);
@@ -57,8 +17,8 @@ async function expectEqual(source: postgres.Sql, target: postgres.Sql, schema: s
 
 describe("the local stack", () => {
   it("seeds the demo tenant with working connectors to the embedded databases", async () => {
-    const api = new StackClient(stack.origin);
-    await api.expectOk("POST", "/auth/login", stack.demo);
+    const api = new StackClient(fixture.stack().origin);
+    await api.expectOk("POST", "/auth/login", fixture.stack().demo);
     const connectors = (await api.expectOk("GET", "/connectors")).items;
     expect(connectors.map((c: { name: string }) => c.name).sort()).toEqual(["demo_source", "demo_target"]);
     for (const c of connectors) {
@@ -79,7 +39,7 @@ describe("the local stack", () => {
     expect(rows.rows).toEqual([["5000"]]);
     const write = await api.post(`/connectors/${source.id}/query`, { sql: "delete from orders" });
     expect(write.json.error.code).toBe("READ_ONLY_VIOLATION");
-    expect(JSON.stringify(connectors)).not.toContain(new URL(stack.pgUrl).password);
+    expect(JSON.stringify(connectors)).not.toContain(new URL(fixture.stack().pgUrl).password);
   }, 60_000);
 });
 
@@ -167,7 +127,7 @@ describe("full load through the local stack", () => {
       timeoutMs: 180_000,
       onPoll: async (r) => {
         if (killed === 0 && r.phase === "copying" && r.rowsCopied > 0) {
-          process.kill(await stack.runnerPid(), "SIGKILL");
+          process.kill(await fixture.stack().runnerPid(), "SIGKILL");
           killed = Date.now();
         }
       },
