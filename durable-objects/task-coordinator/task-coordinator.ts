@@ -180,7 +180,8 @@ export class TaskCoordinator extends DurableObject<Env> {
         const job = this.store.job(key)!;
         await this.failAttempt(job, { code: "RUNNER_LOST", message: "The copy runner stopped reporting on this job.", retryable: true });
       }
-      if (this.store.run()?.status === "running") await this.dispatch(run, now);
+      // A fresh clock: retries requeued just above are due "now", which is later than `now`.
+      if (this.store.run()?.status === "running") await this.dispatch(run, Date.now());
     }
     await this.settle(true);
   }
