@@ -133,7 +133,6 @@ export class TaskCoordinator extends DurableObject<Env> {
     const now = Date.now();
     if (event.event === "progress") {
       this.store.extendLease(job.key, now + this.leaseMs, event.rows, event.bytes, now);
-      this.sample(now);
       await this.settle(false);
       return { accepted: true };
     }
@@ -262,7 +261,6 @@ export class TaskCoordinator extends DurableObject<Env> {
         });
       }
       this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes }, now);
-      this.sample(now);
       const remaining = this.store.jobs().filter((j) => j.tableKey === tableKey && j.kind === "copy" && j.status !== "done");
       if (remaining.length === 0) {
         this.store.setTable(tableKey, { status: "finishing" }, now);
@@ -334,11 +332,6 @@ export class TaskCoordinator extends DurableObject<Env> {
     return `${schema}.${name}`;
   }
 
-  private sample(now: number): void {
-    const p = this.progress();
-    if (p) this.store.addSample(now, p.rowsCopied, p.bytesCopied);
-  }
-
   /** Pushes progress to D1 and sockets (throttled unless `force`) and arms the alarm for what comes next. */
   private async settle(force: boolean): Promise<void> {
     const run = this.store.run();
@@ -346,6 +339,9 @@ export class TaskCoordinator extends DurableObject<Env> {
     const now = Date.now();
     const progress = this.progress()!;
     const terminal = run.status !== "running";
+    // Every settle (each runner report, each alarm) records the running totals that rows/s and the ETA
+    // are computed from; the message below carries the rate up to the previous sample.
+    if (!terminal) this.store.addSample(now, progress.rowsCopied, progress.bytesCopied);
     if (force || now - this.lastBroadcast >= BROADCAST_INTERVAL_MS) {
       this.lastBroadcast = now;
       const message = JSON.stringify(progress);
