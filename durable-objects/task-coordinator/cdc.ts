@@ -1,37 +1,32 @@
 import { cdcNames, dropSlotAndPublication } from "../../engine/cdc/slot";
 import { openConnection } from "../../engine/db/connect";
-import type { CdcBatchOutcome, CdcSlot } from "../../engine/jobs/protocol";
+import type { CdcSlot, CdcStreamStats } from "../../engine/jobs/protocol";
 import { connectorUrl, getConnector } from "../../worker/src/connectors/store";
 import { openDatabase } from "../../worker/src/db/client";
 import type { CdcState, RunRecord } from "./run-store";
-
-/** Wait before the next read when the last one found nothing (the latency floor of an idle stream). */
-export const CDC_IDLE_POLL_MS = 200;
-/**
- * pgoutput messages one round reads at most (a soft bound: a transaction is never cut). Bounds a round's
- * duration; the runner's memory is bounded by the reader's batch size, not by this. Measured: 20k-message
- * rounds spent a third of their time on per-round costs; the engine step runs at ~92k changes/s at 100k.
- */
-export const CDC_BATCH_CHANGES = 100_000;
 
 export function initialCdcState(slot: CdcSlot): CdcState {
   return { ...slot, appliedLsn: null, changesApplied: 0, transactionsApplied: 0, lagBytes: null, lagSeconds: null, lastBatchAt: null, dropped: false };
 }
 
-/** The state after one round, and when the next round should start. */
-export function afterBatch(state: CdcState, outcome: CdcBatchOutcome, now: number): { state: CdcState; delayMs: number } {
+/**
+ * The state after a progress report of the change stream. A report counts from its attempt's start, so
+ * the totals of earlier attempts (restarts after failures) are kept as a base the first time a new
+ * attempt reports.
+ */
+export function withStreamStats(state: CdcState, attemptId: string, stats: CdcStreamStats, now: number): CdcState {
+  const base = state.streamAttempt === attemptId && state.streamBase ? state.streamBase : { changes: state.changesApplied, transactions: state.transactionsApplied };
+  const changesApplied = base.changes + stats.changes;
   return {
-    state: {
-      ...state,
-      appliedLsn: outcome.lastLsn ?? state.appliedLsn,
-      changesApplied: state.changesApplied + outcome.changes,
-      transactionsApplied: state.transactionsApplied + outcome.transactions,
-      lagBytes: outcome.lagBytes,
-      lagSeconds: outcome.changes > 0 ? outcome.lagSeconds : 0,
-      lastBatchAt: now,
-    },
-    // A round that found changes is followed at once: there may be more behind it.
-    delayMs: outcome.changes > 0 ? 0 : CDC_IDLE_POLL_MS,
+    ...state,
+    streamAttempt: attemptId,
+    streamBase: base,
+    appliedLsn: stats.appliedLsn ?? state.appliedLsn,
+    changesApplied,
+    transactionsApplied: base.transactions + stats.transactions,
+    lagBytes: stats.lagBytes,
+    lagSeconds: stats.lagSeconds,
+    lastBatchAt: changesApplied !== state.changesApplied ? now : state.lastBatchAt,
   };
 }
 

@@ -2,7 +2,6 @@ import type { Connection, Job } from "../../engine/jobs/protocol";
 import { resolveFilters } from "../../engine/plan/variables";
 import { connectorUrl, getConnector } from "../../worker/src/connectors/store";
 import { openDatabase } from "../../worker/src/db/client";
-import { CDC_BATCH_CHANGES } from "./cdc";
 import type { JobRecord, RunRecord, RunStore } from "./run-store";
 
 async function connection(env: Env, tenantId: string, id: string): Promise<Connection> {
@@ -31,7 +30,7 @@ export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: J
   if (job.kind === "cdc") {
     if (!run.cdc) throw new Error("a change capture job without a slot");
     const tables = store.tables().map((t) => ({ table: t.prepared.table, targetTable: t.prepared.targetTable }));
-    return { ...base, type: "cdc_batch", slot: run.cdc.slot, publication: run.cdc.publication, tables, maxChanges: CDC_BATCH_CHANGES };
+    return { ...base, type: "cdc_stream", slot: run.cdc.slot, publication: run.cdc.publication, tables };
   }
   const table = store.table(job.tableKey!);
   if (!table) throw new Error(`job ${job.key} names an unknown table`);

@@ -17,6 +17,9 @@ export interface CdcState extends CdcSlot {
   lagAlerted?: boolean;
   /** How many times cdc.lag_exceeded was raised in this run. */
   lagAlerts?: number;
+  /** The stream attempt whose reports are counted on top of `streamBase` (the totals of earlier attempts). */
+  streamAttempt?: string;
+  streamBase?: { changes: number; transactions: number };
 }
 
 export interface RunRecord {
@@ -217,13 +220,9 @@ export class RunStore {
   }
 
   /** A repeating job (change capture) done with one round: in line again, with a fresh retry budget. */
-  rearmJob(key: string, notBefore: number, now: number): void {
-    this.sql.exec(
-      "UPDATE jobs SET status = 'pending', attempt = 0, attempt_id = NULL, lease_until = NULL, not_before = ?, error_code = NULL, error_message = NULL, updated_at = ? WHERE key = ?",
-      notBefore,
-      now,
-      key,
-    );
+  /** A long-running attempt proved healthy: its later failure starts a fresh series of retries. */
+  resetAttempts(key: string): void {
+    this.sql.exec("UPDATE jobs SET attempt = 1 WHERE key = ? AND status = 'dispatched'", key);
   }
 
   /** Puts a job back in line for another attempt; its superseded attempt id stops matching. */

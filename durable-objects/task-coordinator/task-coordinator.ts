@@ -1,10 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
-import { Job, RunnerEvent, type JobOutcome } from "../../engine/jobs/protocol";
+import { Job, RunnerEvent, type CdcStreamStats, type JobOutcome } from "../../engine/jobs/protocol";
 import { createLogger, type Logger } from "../../engine/log/logger";
 import { enqueueRunEvent, RUN_END_NOTIFIED_KEY } from "../../worker/src/webhooks/enqueue";
 import { resolveFilters } from "../../engine/plan/variables";
 import type { ValidationTable } from "../../worker/src/runs/validate";
-import { afterBatch, dropCdc, initialCdcState, lagAlert } from "./cdc";
+import { dropCdc, initialCdcState, lagAlert, withStreamStats } from "./cdc";
 import { appendRunLog, syncRunToD1 } from "./d1-sync";
 import { buildJob } from "./job-builder";
 import { runProgress, type RunProgress } from "./progress";
@@ -133,6 +133,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     const now = Date.now();
     if (event.event === "progress") {
       this.store.extendLease(job.key, now + this.leaseMs, event.rows, event.bytes, now);
+      if (event.cdc && job.kind === "cdc" && run.cdc) await this.streamReported(run, job, event.cdc, now);
       await this.settle(false);
       return { accepted: true };
     }
@@ -230,19 +231,6 @@ export class TaskCoordinator extends DurableObject<Env> {
       this.store.setRun({ phase: "copying" });
       return;
     }
-    if (outcome.type === "cdc_batch") {
-      const next = afterBatch(this.store.run()!.cdc!, outcome, now);
-      const alert = lagAlert(next.state, run.spec.options.cdcLagThresholdSeconds);
-      this.store.setCdc(alert.state);
-      this.store.rearmJob(job.key, now + next.delayMs, now);
-      if (alert.raise) {
-        await this.runLog("warn", "change capture lag above the threshold", { lagSeconds: alert.state.lagSeconds });
-        const occurrence = String(alert.state.lagAlerts);
-        // Queued in the background: delivery bookkeeping must not hold up the next round.
-        this.ctx.waitUntil(enqueueRunEvent(this.env, run.tenantId, this.progress()!, { events: ["cdc.lag_exceeded"], occurrence }));
-      }
-      return;
-    }
     const tableKey = job.tableKey!;
     if (outcome.type === "copy_chunk") {
       const sum = outcome.checksum;
@@ -277,6 +265,20 @@ export class TaskCoordinator extends DurableObject<Env> {
       if (run.spec.mode === "full_load_and_cdc") return this.startStreaming(now);
       this.store.setRun({ status: "succeeded", phase: "done", finishedAt: now });
       await this.runLog("info", "run succeeded");
+    }
+  }
+
+  /** A change stream's report: its figures, the lag alert, and a fresh retry budget once it applies. */
+  private async streamReported(run: RunRecord, job: JobRecord, stats: CdcStreamStats, now: number): Promise<void> {
+    const next = withStreamStats(run.cdc!, job.attemptId!, stats, now);
+    const alert = lagAlert(next, run.spec.options.cdcLagThresholdSeconds);
+    this.store.setCdc(alert.state);
+    if (stats.connected && job.attempt > 1) this.store.resetAttempts(job.key);
+    if (alert.raise) {
+      await this.runLog("warn", "change capture lag above the threshold", { lagSeconds: alert.state.lagSeconds });
+      const occurrence = String(alert.state.lagAlerts);
+      // Queued in the background: delivery bookkeeping must not hold up the stream's report.
+      this.ctx.waitUntil(enqueueRunEvent(this.env, run.tenantId, this.progress()!, { events: ["cdc.lag_exceeded"], occurrence }));
     }
   }
 

@@ -68,40 +68,95 @@ interface TableState {
   noUpdate: Set<string>;
 }
 
+/**
+ * The target side of a change stream: one dedicated connection kept across apply transactions, with the
+ * target tables' layouts cached (looked up once per table, updated by this side's own ADD COLUMN). After
+ * any failure the connection is destroyed and this object is dead: a new one starts from the catalog.
+ */
+export class ApplyTarget {
+  /** Per source relation; valid only while the connection lives (see class comment). */
+  readonly tables = new Map<string, TableState>();
+  dead = false;
+
+  private constructor(
+    readonly sql: postgres.Sql,
+    readonly options: ApplyOptions,
+  ) {}
+
+  static async connect(targetUrl: string, options: ApplyOptions): Promise<ApplyTarget> {
+    const sql = openDedicated(targetUrl);
+    try {
+      // Outside any transaction: concurrent first runs of IF NOT EXISTS DDL can collide; then retried.
+      await sql.unsafe(CHECKPOINT_DDL);
+      return new ApplyTarget(sql, options);
+    } catch (err) {
+      await closeDedicated(sql, true);
+      throw classifyError(err, { subject: "the target database" });
+    }
+  }
+
+  /** Opens a transaction and locks and reads the checkpoint. `closeOnCommit` ends the connection with it. */
+  async begin(closeOnCommit = false): Promise<ApplySession> {
+    if (this.dead) throw new Error("the apply target has failed");
+    try {
+      const task = quoteLiteral(this.options.taskId);
+      await this.sql.unsafe(`BEGIN; INSERT INTO _dtaas.checkpoints (task_id, lsn) VALUES (${task}, '0/0') ON CONFLICT (task_id) DO NOTHING`);
+      // The row lock serializes two sessions of one task: the second waits, then sees the first's checkpoint.
+      const [row] = await this.sql.unsafe<{ lsn: string }[]>(`SELECT lsn::text AS lsn FROM _dtaas.checkpoints WHERE task_id = $1 FOR UPDATE`, [
+        this.options.taskId,
+      ]);
+      return new ApplySession(this, parseLsn(row!.lsn), closeOnCommit);
+    } catch (err) {
+      await this.close(true);
+      throw classifyError(err, { subject: "the target database" });
+    }
+  }
+
+  /** Closes gracefully, or destroys the connection (the server rolls back) when `failed`. */
+  async close(failed: boolean): Promise<void> {
+    if (this.dead && failed) return;
+    this.dead = true;
+    await closeDedicated(this.sql, failed);
+  }
+}
+
 export class ApplySession {
-  private readonly tables = new Map<string, TableState>();
   private dead = false;
   private lastApplied: Lsn;
   private openXid: number | null = null;
   private lastSeen = 0n;
   private readonly result = { applied: 0, transactions: 0, skipped: 0 };
+  private readonly sql: postgres.Sql;
+  private readonly options: ApplyOptions;
+  private readonly tables: Map<string, TableState>;
 
-  private constructor(
-    private readonly sql: postgres.Sql,
-    private readonly options: ApplyOptions,
+  /** Use ApplyTarget.begin (or ApplySession.open for a one-transaction connection). */
+  constructor(
+    private readonly target: ApplyTarget,
     /** The checkpoint read when the session began. */
     readonly checkpoint: Lsn,
+    private readonly closeOnCommit: boolean,
   ) {
     this.lastApplied = checkpoint;
+    this.sql = target.sql;
+    this.options = target.options;
+    this.tables = target.tables;
   }
 
-  /** Opens the connection and the transaction, and locks and reads the checkpoint. */
+  /** A connection of its own, for one transaction: open, then apply and commit (which closes it). */
   static async open(targetUrl: string, options: ApplyOptions): Promise<ApplySession> {
-    const sql = openDedicated(targetUrl);
-    try {
-      // Outside the transaction: concurrent first runs of IF NOT EXISTS DDL can collide; then retried.
-      await sql.unsafe(CHECKPOINT_DDL);
-      const task = quoteLiteral(options.taskId);
-      await sql.unsafe(`BEGIN; INSERT INTO _dtaas.checkpoints (task_id, lsn) VALUES (${task}, '0/0') ON CONFLICT (task_id) DO NOTHING`);
-      // The row lock serializes two sessions of one task: the second waits, then sees the first's checkpoint.
-      const [row] = await sql.unsafe<{ lsn: string }[]>(`SELECT lsn::text AS lsn FROM _dtaas.checkpoints WHERE task_id = $1 FOR UPDATE`, [
-        options.taskId,
-      ]);
-      return new ApplySession(sql, options, parseLsn(row!.lsn));
-    } catch (err) {
-      await closeDedicated(sql, true);
-      throw classifyError(err, { subject: "the target database" });
-    }
+    const target = await ApplyTarget.connect(targetUrl, options);
+    return target.begin(true);
+  }
+
+  /** True between the pieces of one source transaction: the session cannot commit yet. */
+  get insideTransaction(): boolean {
+    return this.openXid !== null;
+  }
+
+  /** Row changes applied so far in this session. */
+  get applied(): number {
+    return this.result.applied;
   }
 
   /**
@@ -142,16 +197,16 @@ export class ApplySession {
       }
       await this.sql.unsafe("COMMIT");
       this.dead = true;
-      await closeDedicated(this.sql, false);
+      if (this.closeOnCommit) await this.target.close(false);
       return { ...this.result, checkpoint: this.lastApplied };
     });
   }
 
-  /** Gives up: destroys the connection, so the server rolls the transaction back. */
+  /** Gives up: destroys the connection (the target's too), so the server rolls the transaction back. */
   async abort(): Promise<void> {
     if (this.dead) return;
     this.dead = true;
-    await closeDedicated(this.sql, true);
+    await this.target.close(true);
   }
 
   private async guard<T>(work: () => Promise<T>): Promise<T> {

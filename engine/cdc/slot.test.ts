@@ -6,7 +6,7 @@ import type { Queryable } from "../db/queryable";
 import { AppError } from "../errors/app-error";
 import { createTestDatabases, type TestDatabases } from "../test-support/test-databases";
 import { parseLsn } from "./lsn";
-import { advanceSlot, cdcNames, createSlot, dropSlotAndPublication, ensurePublication, slotError, slotLag } from "./slot";
+import { cdcNames, createSlot, dropSlotAndPublication, ensurePublication, slotError } from "./slot";
 
 describe("cdcNames", () => {
   it("makes a valid lower-case identifier of at most 63 bytes", () => {
@@ -73,24 +73,11 @@ describe("slot lifecycle", () => {
     expect(parseLsn(first.consistentPoint)).toBeGreaterThan(0n);
   });
 
-  it("reports lag and advances only forwards", async () => {
-    await dbs.source.unsafe(`SELECT set_config('synchronous_commit', 'on', true); INSERT INTO a SELECT generate_series(1, 1000)`);
-    const lag = await slotLag(db, names.slot);
-    expect(lag.bytes).toBeGreaterThan(0);
-    expect(parseLsn(lag.currentLsn)).toBeGreaterThan(parseLsn(lag.confirmedFlushLsn));
-    const moved = await advanceSlot(db, names.slot, parseLsn(lag.currentLsn));
-    expect(moved).toBe(parseLsn(lag.currentLsn));
-    expect(await advanceSlot(db, names.slot, 1n)).toBe(moved);
-    expect((await slotLag(db, names.slot)).bytes).toBeLessThan(lag.bytes);
-  });
-
   it("drops slot and publication, leaving nothing behind, and is idempotent", async () => {
     await dropSlotAndPublication(db, names);
     await dropSlotAndPublication(db, names);
     expect(await dbs.source`SELECT 1 FROM pg_replication_slots WHERE slot_name = ${names.slot}`).toHaveLength(0);
     expect(await dbs.source`SELECT 1 FROM pg_publication WHERE pubname = ${names.publication}`).toHaveLength(0);
-    await expect(slotLag(db, names.slot)).rejects.toMatchObject({ code: "SLOT_MISSING" });
-    await expect(advanceSlot(db, names.slot, 1n)).rejects.toMatchObject({ code: "SLOT_MISSING" });
   });
 
   it("reports NO_REPLICATION_PRIVILEGE for a user without REPLICATION", async () => {

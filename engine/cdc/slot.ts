@@ -159,54 +159,6 @@ export async function dropSlotAndPublication(db: Queryable, names: CdcNames): Pr
   }
 }
 
-export interface SlotLag {
-  /**
-   * WAL bytes between the slot's confirmed position and the server's current WAL insert position (WAL of
-   * other databases and of unpublished tables counts too: it is what the slot holds back).
-   */
-  bytes: number;
-  confirmedFlushLsn: string;
-  currentLsn: string;
-}
-
-/** How far the slot is behind. Throws AppError `SLOT_MISSING` when it does not exist. */
-export async function slotLag(db: Queryable, slot: string): Promise<SlotLag> {
-  const [row] = await db.query<{ confirmed: string | null; current: string; bytes: string | null }>(
-    `SELECT confirmed_flush_lsn::text AS confirmed, pg_current_wal_insert_lsn()::text AS current,
-            pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn)::text AS bytes
-       FROM pg_replication_slots WHERE slot_name = $1`,
-    [slot],
-  ).catch((err: unknown) => {
-    throw slotError(err, "the replication slot");
-  });
-  if (!row) throw slotMissing(slot);
-  return { bytes: Math.max(0, Number(row.bytes ?? 0)), confirmedFlushLsn: row.confirmed ?? "0/0", currentLsn: row.current };
-}
-
-/**
- * Moves the slot's confirmed position forward to `lsn` (never backwards: PostgreSQL refuses that, and a
- * repeated advance after a crash must be harmless). Call only after the target COMMIT that made every
- * change below `lsn` durable. Returns the slot's confirmed position afterwards.
- */
-export async function advanceSlot(db: Queryable, slot: string, lsn: Lsn): Promise<Lsn> {
-  try {
-    const [row] = await db.query<{ confirmed: string | null }>(
-      `SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1`,
-      [slot],
-    );
-    if (!row?.confirmed) throw slotMissing(slot);
-    const confirmed = parseLsn(row.confirmed);
-    if (confirmed >= lsn) return confirmed;
-    const [moved] = await db.query<{ lsn: string }>(`SELECT end_lsn::text AS lsn FROM pg_replication_slot_advance($1, $2::pg_lsn)`, [
-      slot,
-      formatLsn(lsn),
-    ]);
-    return parseLsn(moved!.lsn);
-  } catch (err) {
-    throw slotError(err, "the replication slot");
-  }
-}
-
 export function slotMissing(slot: string): AppError {
   return new AppError("SLOT_MISSING", `The replication slot ${slot} does not exist on the source (dropped, or never created).`, {
     status: 409,

@@ -85,17 +85,19 @@ export const FinishTableJob = JobBase.extend({
 });
 export type FinishTableJob = z.infer<typeof FinishTableJob>;
 
-/** One round of change capture: read a batch from the slot, apply it with the checkpoint, advance the slot. */
-export const CdcBatchJob = JobBase.extend({
-  type: z.literal("cdc_batch"),
+/**
+ * Change capture: stream the slot and apply changes until the coordinator stops wanting this attempt (it
+ * answers a progress report with `accepted: false`) or the stream fails. Never succeeds by itself.
+ */
+export const CdcStreamJob = JobBase.extend({
+  type: z.literal("cdc_stream"),
   slot: z.string(),
   publication: z.string(),
   tables: z.array(z.object({ table: TableInfoSchema, targetTable: TableRef })),
-  maxChanges: z.number().int().min(1),
 });
-export type CdcBatchJob = z.infer<typeof CdcBatchJob>;
+export type CdcStreamJob = z.infer<typeof CdcStreamJob>;
 
-export const Job = z.discriminatedUnion("type", [PrepareJob, CopyChunkJob, FinishTableJob, CdcBatchJob]);
+export const Job = z.discriminatedUnion("type", [PrepareJob, CopyChunkJob, FinishTableJob, CdcStreamJob]);
 export type Job = z.infer<typeof Job>;
 
 /** A table the prepare job selected and made ready on the target, with its chunks. */
@@ -113,18 +115,20 @@ export const ChunkChecksum = z.object({ rows: z.number(), hash: z.string() });
 export const CdcSlot = z.object({ slot: z.string(), publication: z.string(), consistentPoint: z.string() });
 export type CdcSlot = z.infer<typeof CdcSlot>;
 
-export const CdcBatchOutcome = z.object({
-  type: z.literal("cdc_batch"),
+/** A change stream's figures since its attempt started, sent with every progress report. */
+export const CdcStreamStats = z.object({
+  /** The replication stream is open (the source and target answered). */
+  connected: z.boolean(),
   changes: z.number(),
   transactions: z.number(),
-  /** Commit LSN of the last applied transaction, or null when nothing new was applied. */
-  lastLsn: z.string().nullable(),
-  /** Bytes of WAL the slot still holds back after this batch. */
+  /** Commit LSN of the last applied transaction (the target checkpoint); null before the first. */
+  appliedLsn: z.string().nullable(),
+  /** Bytes of WAL the slot still holds back. */
   lagBytes: z.number(),
-  /** Seconds between the last applied transaction's source commit and its apply; null when idle. */
-  lagSeconds: z.number().nullable(),
+  /** Seconds since the source commit of the oldest change received but not yet applied; 0 when none. */
+  lagSeconds: z.number(),
 });
-export type CdcBatchOutcome = z.infer<typeof CdcBatchOutcome>;
+export type CdcStreamStats = z.infer<typeof CdcStreamStats>;
 
 export const JobOutcome = z.discriminatedUnion("type", [
   z.object({ type: z.literal("prepare"), tables: z.array(PreparedTable), cdc: CdcSlot.nullable().default(null) }),
@@ -136,12 +140,19 @@ export const JobOutcome = z.discriminatedUnion("type", [
     checksum: z.object({ source: ChunkChecksum, target: ChunkChecksum }).nullable(),
   }),
   z.object({ type: z.literal("finish_table") }),
-  CdcBatchOutcome,
 ]);
 export type JobOutcome = z.infer<typeof JobOutcome>;
 
 export const RunnerEvent = z.discriminatedUnion("event", [
-  z.object({ event: z.literal("progress"), taskId: z.string(), runId: z.string(), attemptId: z.string(), rows: z.number(), bytes: z.number() }),
+  z.object({
+    event: z.literal("progress"),
+    taskId: z.string(),
+    runId: z.string(),
+    attemptId: z.string(),
+    rows: z.number(),
+    bytes: z.number(),
+    cdc: CdcStreamStats.optional(),
+  }),
   z.object({ event: z.literal("succeeded"), taskId: z.string(), runId: z.string(), attemptId: z.string(), outcome: JobOutcome }),
   z.object({
     event: z.literal("failed"),

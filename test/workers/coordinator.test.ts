@@ -213,14 +213,14 @@ describe("TaskCoordinator", () => {
 });
 
 describe("TaskCoordinator change capture", () => {
-  it("streams in rounds after prepare, records LSN and lag, and drops the slot and publication when stopped", async () => {
+  it("streams after prepare, records LSN and lag across attempts, and drops the slot and publication when stopped", async () => {
     const { cdcNames } = await import("../../engine/cdc/slot");
     const { adminSql, createDatabase, pgUrlFor } = await import("./support/postgres");
     const db = await createDatabase("cdc_do", (sql) => sql.unsafe("create table public.a (id int primary key)"));
     const { client } = await signUp();
     const source = (await client.post("/connectors", { name: "s", url: pgUrlFor(db) })).json.id;
     const target = (await client.post("/connectors", { name: "t", url: "postgres://u:p@127.0.0.1:1/t" })).json.id;
-    const task = (await client.post("/tasks", { name: "c", sourceId: source, targetId: target, mode: "cdc" })).json;
+    const task = (await client.post("/tasks", { name: "c", sourceId: source, targetId: target, mode: "cdc", options: { retryDelaySeconds: 0 } })).json;
     const names = cdcNames(task.id);
     const sql = adminSql(db);
     await sql.unsafe(`create publication "${names.publication}" for table public.a`);
@@ -234,19 +234,32 @@ describe("TaskCoordinator change capture", () => {
     expect(run).toMatchObject({ status: "running", phase: "streaming", cdc: { slot: names.slot, changesApplied: 0 } });
     expect(run.tables[0].status).toBe("streaming");
 
-    const round = (changes: number, lastLsn: string | null) => ({ type: "cdc_batch", changes, transactions: changes ? 1 : 0, lastLsn, lagBytes: 0, lagSeconds: changes ? 0.05 : null });
-    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "cdc")), outcome: round(42, "0/1234") });
-    // Changes were found: the next round goes out at once, with a fresh attempt id.
+    const figures = (changes: number, appliedLsn: string | null) => ({ connected: true, changes, transactions: changes ? 2 : 0, appliedLsn, lagBytes: 64, lagSeconds: 0.05 });
+    const report = async (attemptId: string, cdc: ReturnType<typeof figures>) =>
+      stub.runnerEvent({ event: "progress", ...ids(task, runId, attemptId), rows: 0, bytes: 0, cdc });
+    const first = await attemptOf(stub, "cdc");
+    expect(await report(first, figures(42, "0/1234"))).toEqual({ accepted: true });
+    // One long-running attempt: still dispatched, its figures on the run.
     expect((await jobs(stub)).find((j) => j.key === "cdc")).toMatchObject({ status: "dispatched", attempt: 1 });
-    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "cdc")), outcome: round(0, null) });
-    expect((await jobs(stub)).find((j) => j.key === "cdc")!.status).toBe("pending");
-    await new Promise((r) => setTimeout(r, 250));
-    await runDurableObjectAlarm(stub);
-    expect((await jobs(stub)).find((j) => j.key === "cdc")!.status).toBe("dispatched");
     run = (await client.get(`/runs/${runId}`)).json;
-    expect(run.cdc).toMatchObject({ appliedLsn: "0/1234", changesApplied: 42, transactionsApplied: 1, lagBytes: 0 });
+    expect(run.cdc).toMatchObject({ appliedLsn: "0/1234", changesApplied: 42, transactionsApplied: 2, lagBytes: 64, lagSeconds: 0.05 });
+
+    // The stream fails: retried on a new attempt, whose figures count on top of the first one's.
+    await stub.runnerEvent({ event: "failed", ...ids(task, runId, first), error: { code: "SOURCE_UNREACHABLE", message: "gone", retryable: true } });
+    const second = await attemptOf(stub, "cdc");
+    expect(second).not.toBe(first);
+    expect((await jobs(stub)).find((j) => j.key === "cdc")).toMatchObject({ status: "dispatched", attempt: 2 });
+    // A late report of the superseded attempt is refused (its runner then stops streaming).
+    expect(await report(first, figures(99, "0/9999"))).toEqual({ accepted: false });
+    await report(second, figures(8, "0/2000"));
+    await report(second, figures(10, "0/2100"));
+    run = (await client.get(`/runs/${runId}`)).json;
+    expect(run.cdc).toMatchObject({ appliedLsn: "0/2100", changesApplied: 52, transactionsApplied: 4 });
+    // Connected again: a later failure gets the whole retry budget again.
+    expect((await jobs(stub)).find((j) => j.key === "cdc")).toMatchObject({ attempt: 1 });
 
     expect((await client.post(`/tasks/${task.id}/stop`)).json).toEqual({ status: "stopped" });
+    expect(await report(second, figures(11, "0/2200"))).toEqual({ accepted: false });
     const left = await sql.unsafe(`select slot_name from pg_replication_slots where slot_name = '${names.slot}' union all select pubname from pg_publication where pubname = '${names.publication}'`);
     expect(left).toHaveLength(0);
     expect((await client.delete(`/tasks/${task.id}`)).status).toBe(204);
@@ -282,14 +295,21 @@ describe("cdc.lag_exceeded", () => {
     const stub = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
     const cdc = { slot: "dtaas_x", publication: "dtaas_x", consistentPoint: "0/1" };
     await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [{ ...prepared("a", 0), chunks: [] }], cdc } });
-    const round = (lagSeconds: number) => ({ type: "cdc_batch", changes: 10, transactions: 1, lastLsn: "0/10", lagBytes: 100, lagSeconds });
+    const report = async (lagSeconds: number) =>
+      stub.runnerEvent({
+        event: "progress",
+        ...ids(task, runId, await attemptOf(stub, "cdc")),
+        rows: 0,
+        bytes: 0,
+        cdc: { connected: true, changes: 10, transactions: 1, appliedLsn: "0/10", lagBytes: 100, lagSeconds },
+      });
     const deliveries = async () => {
       await new Promise((r) => setTimeout(r, 100));
       return (await client.get(`/webhooks/${hook.id}/deliveries`)).json.items as { event: string }[];
     };
-    for (const lag of [0.5, 5, 6]) await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "cdc")), outcome: round(lag) });
+    for (const lag of [0.5, 5, 6]) await report(lag);
     expect((await deliveries()).map((d) => d.event)).toEqual(["cdc.lag_exceeded"]);
-    for (const lag of [0.2, 7]) await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "cdc")), outcome: round(lag) });
+    for (const lag of [0.2, 7]) await report(lag);
     expect((await deliveries()).map((d) => d.event)).toEqual(["cdc.lag_exceeded", "cdc.lag_exceeded"]);
     const logs = (await client.get(`/runs/${runId}/logs`)).json.items.map((l: { message: string }) => l.message);
     expect(logs.filter((m: string) => m === "change capture lag above the threshold")).toHaveLength(2);

@@ -6,8 +6,8 @@ import { finishTable } from "../../../engine/copy/finish";
 import { prepareTarget } from "../../../engine/ddl/prepare-target";
 import { quoteLiteral } from "../../../engine/ddl/quote";
 import { AppError } from "../../../engine/errors/app-error";
-import { runCdcOnce } from "../../../engine/cdc/loop";
-import type { CdcBatchJob, CopyChunkJob, FinishTableJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
+import { emptyStreamStats, runCdcStream, type CdcStreamStats } from "../../../engine/cdc/stream";
+import type { CdcStreamJob, CopyChunkJob, FinishTableJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
 import { planChunks } from "../../../engine/plan/plan-chunks";
 import { targetRefFor } from "../../../engine/plan/variables";
 import type { RowFilter } from "../../../engine/task-config";
@@ -17,10 +17,15 @@ import type { Pools } from "./pools";
 export interface Progress {
   rows: number;
   bytes: number;
+  /** A change stream's figures, updated in place as it applies. */
+  cdc?: CdcStreamStats;
 }
 
-/** Runs one job with the engine. `progress` is updated in place while a chunk streams. */
-export async function executeJob(job: Job, pools: Pools, progress: Progress): Promise<JobOutcome> {
+/**
+ * Runs one job with the engine. `progress` is updated in place while a chunk or the change stream runs;
+ * `signal` ends a change stream (other jobs run to their end).
+ */
+export async function executeJob(job: Job, pools: Pools, progress: Progress, signal: AbortSignal): Promise<JobOutcome> {
   const source = pools.get(job.source);
   const target = pools.get(job.target);
   switch (job.type) {
@@ -30,8 +35,8 @@ export async function executeJob(job: Job, pools: Pools, progress: Progress): Pr
       return copy(job, source, target, progress);
     case "finish_table":
       return finish(job, source, target);
-    case "cdc_batch":
-      return cdcBatch(job);
+    case "cdc_stream":
+      return cdcStream(job, progress, signal);
   }
 }
 
@@ -105,23 +110,18 @@ async function finish(job: FinishTableJob, source: postgres.Sql, target: postgre
   return { type: "finish_table" };
 }
 
-async function cdcBatch(job: CdcBatchJob): Promise<JobOutcome> {
-  const step = await runCdcOnce({
+async function cdcStream(job: CdcStreamJob, progress: Progress, signal: AbortSignal): Promise<never> {
+  progress.cdc = emptyStreamStats();
+  await runCdcStream({
     source: job.source.url,
     target: job.target.url,
     slot: job.slot,
     publication: job.publication,
     taskId: job.taskId,
     mapping: job.tables.map((t) => ({ source: { schema: t.table.schema, name: t.table.name }, target: t.targetTable })),
-    maxChanges: job.maxChanges,
+    signal,
+    stats: progress.cdc,
   });
-  return {
-    type: "cdc_batch",
-    changes: step.applied,
-    transactions: step.transactions,
-    lastLsn: step.transactions > 0 ? step.lastLsn : null,
-    lagBytes: step.lagBytes,
-    // Source commit to applied on the target, for the newest transaction of this round.
-    lagSeconds: step.lastCommitTime === null ? null : Math.max(0, (Date.now() - step.lastCommitTime) / 1000),
-  };
+  // Only the coordinator ends a stream (or a failure does): whatever asked for this, it is not an outcome.
+  throw new AppError("CDC_STREAM_STOPPED", "The change stream was stopped.", { retryable: true });
 }

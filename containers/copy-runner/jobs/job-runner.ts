@@ -17,6 +17,11 @@ export interface JobRunnerOptions {
 
 const REMEMBERED_ATTEMPTS = 10_000;
 
+function cdcFigures(progress: Progress) {
+  const c = progress.cdc;
+  return c && { connected: c.connected, changes: c.changes, transactions: c.transactions, appliedLsn: c.appliedLsn, lagBytes: c.lagBytes, lagSeconds: c.lagSeconds };
+}
+
 /**
  * Accepts jobs, runs them in the background and reports to the coordinator. An attempt id is run at
  * most once per process (a redelivered queue message for a running or finished attempt is accepted
@@ -57,12 +62,19 @@ export class JobRunner {
     const ids = { taskId: job.taskId, runId: job.runId, attemptId: job.attemptId };
     const jobLog = log.child({ ...ids, job: job.type });
     const started = Date.now();
+    const stop = new AbortController();
     const timer = setInterval(() => {
-      void reporter.progress(job.callbackUrl, { event: "progress", ...ids, rows: progress.rows, bytes: progress.bytes });
+      void reporter.progress(job.callbackUrl, { event: "progress", ...ids, rows: progress.rows, bytes: progress.bytes, cdc: cdcFigures(progress) }).then((accepted) => {
+        // The coordinator moved on (a newer attempt, or the run ended): a stream must not keep applying.
+        if (accepted === false && !stop.signal.aborted) {
+          jobLog.info("the coordinator no longer wants this attempt; stopping it");
+          stop.abort();
+        }
+      });
     }, this.options.progressIntervalMs ?? 1000);
     try {
       jobLog.debug("job started");
-      const outcome = await executeJob(job, this.options.pools, progress);
+      const outcome = await executeJob(job, this.options.pools, progress, stop.signal);
       clearInterval(timer);
       jobLog.info("job succeeded", { ms: Date.now() - started, rows: progress.rows, bytes: progress.bytes });
       await reporter.final(job.callbackUrl, { event: "succeeded", ...ids, outcome });

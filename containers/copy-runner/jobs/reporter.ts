@@ -15,8 +15,18 @@ export interface ReporterOptions {
 export class Reporter {
   constructor(private readonly options: ReporterOptions) {}
 
-  async progress(url: string, event: RunnerEvent): Promise<void> {
-    await this.post(url, event).catch((e: unknown) => this.options.log.debug("progress report failed", { error: e }));
+  /**
+   * Best effort. Returns the coordinator's answer: false when it no longer wants this attempt (superseded,
+   * or the run ended), null when the report did not get through.
+   */
+  async progress(url: string, event: RunnerEvent): Promise<boolean | null> {
+    try {
+      const answer = (await this.post(url, event)) as { accepted?: unknown } | null;
+      return typeof answer?.accepted === "boolean" ? answer.accepted : null;
+    } catch (e) {
+      this.options.log.debug("progress report failed", { error: e });
+      return null;
+    }
   }
 
   async final(url: string, event: RunnerEvent): Promise<void> {
@@ -35,14 +45,17 @@ export class Reporter {
     }
   }
 
-  private async post(url: string, event: RunnerEvent): Promise<void> {
+  private async post(url: string, event: RunnerEvent): Promise<unknown> {
     const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${this.options.token}` },
       body: JSON.stringify(event),
       signal: AbortSignal.timeout(15_000),
     });
-    if (!res.ok) throw new Error(`callback answered ${res.status}`);
-    await res.body?.cancel();
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`callback answered ${res.status}`);
+    }
+    return res.json().catch(() => null);
   }
 }
