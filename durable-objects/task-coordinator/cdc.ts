@@ -26,7 +26,8 @@ export function withStreamStats(state: CdcState, attemptId: string, stats: CdcSt
     transactionsApplied: base.transactions + stats.transactions,
     lagBytes: stats.lagBytes,
     lagSeconds: stats.lagSeconds,
-    lastBatchAt: changesApplied !== state.changesApplied ? now : state.lastBatchAt,
+    // The time these figures were measured (the lag chart takes one sample per report).
+    lastBatchAt: now,
   };
 }
 

@@ -6,15 +6,16 @@ import type { CdcProgress } from "./api/types";
 import { formatBytes, formatDuration } from "./format";
 
 export interface LagSample {
-  /** Epoch ms of the CDC round that measured it (`lastBatchAt`). */
+  /** Epoch ms of the change stream's report that measured it (`lastBatchAt`). */
   time: number;
   lagSeconds: number;
 }
 
 /**
- * Adds the lag a progress message reports. Lag is measured once per CDC round, and every message repeats
- * the last round's figures, so a sample is keyed by the round's time: a message of a round already shown
- * (or older) adds nothing, nor does one without a measured lag. Keeps the newest `max` samples.
+ * Adds the lag a progress message reports. Lag is measured once per report of the change stream, and
+ * several messages may repeat the last report's figures, so a sample is keyed by the report's time: a
+ * message of a report already shown (or older) adds nothing, nor does one without a measured lag. Keeps
+ * the newest `max` samples.
  */
 export function addLagSample(samples: readonly LagSample[], cdc: CdcProgress | null | undefined, max = 120): LagSample[] {
   if (!cdc || cdc.lastBatchAt === null || cdc.lagSeconds === null || !Number.isFinite(cdc.lagSeconds)) return [...samples];
