@@ -53,7 +53,7 @@ function shutdown(signal: NodeJS.Signals): void {
   if (stopping) return;
   stopping = true;
   console.log(`copy-runner: ${signal}, closing`);
-  server.close(() => void pools.closeAll().finally(() => process.exit(0)));
+  server.close(() => void jobs.stopAll(config.SHUTDOWN_GRACE_MS / 2).then(() => pools.closeAll()).finally(() => process.exit(0)));
   server.closeIdleConnections();
   setTimeout(() => {
     console.error(`copy-runner: requests still open after ${config.SHUTDOWN_GRACE_MS} ms, exiting`);

@@ -28,7 +28,7 @@ function cdcFigures(progress: Progress) {
  * again without running twice).
  */
 export class JobRunner {
-  private readonly running = new Map<string, Progress>();
+  private readonly running = new Map<string, { stop: AbortController; stream: boolean; done: Promise<void> }>();
   private readonly finished = new Set<string>();
   private readonly maxConcurrent: number;
 
@@ -40,6 +40,17 @@ export class JobRunner {
     return this.running.size;
   }
 
+  /**
+   * Shutdown: ends every change stream (they report a retryable failure, so their coordinators dispatch
+   * them again at once instead of waiting for a lease to expire) and waits up to `timeoutMs` for all jobs.
+   */
+  async stopAll(timeoutMs: number): Promise<void> {
+    for (const job of this.running.values()) if (job.stream) job.stop.abort();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([...this.running.values()].map((j) => j.done)), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
   /** Validates and starts a job; returns whether it was newly started. */
   accept(body: unknown): { started: boolean } {
     const parsed = Job.safeParse(body);
@@ -48,21 +59,25 @@ export class JobRunner {
     }
     const job = parsed.data;
     if (this.running.has(job.attemptId) || this.finished.has(job.attemptId)) return { started: false };
-    if (this.running.size >= this.maxConcurrent) {
+    // Change streams run for as long as their task streams: they do not take the slots of finite jobs.
+    const stream = job.type === "cdc_stream";
+    const finite = [...this.running.values()].filter((j) => !j.stream).length;
+    if (!stream && finite >= this.maxConcurrent) {
       throw new AppError("RUNNER_BUSY", "The copy runner is at its job limit; try again shortly.", { status: 503, retryable: true });
     }
-    const progress: Progress = { rows: 0, bytes: 0 };
-    this.running.set(job.attemptId, progress);
-    void this.run(job, progress);
+    const stop = new AbortController();
+    const entry = { stop, stream, done: Promise.resolve() };
+    this.running.set(job.attemptId, entry);
+    entry.done = this.run(job, stop);
     return { started: true };
   }
 
-  private async run(job: Job, progress: Progress): Promise<void> {
+  private async run(job: Job, stop: AbortController): Promise<void> {
     const { reporter, log } = this.options;
     const ids = { taskId: job.taskId, runId: job.runId, attemptId: job.attemptId };
     const jobLog = log.child({ ...ids, job: job.type });
     const started = Date.now();
-    const stop = new AbortController();
+    const progress: Progress = { rows: 0, bytes: 0 };
     const timer = setInterval(() => {
       void reporter.progress(job.callbackUrl, { event: "progress", ...ids, rows: progress.rows, bytes: progress.bytes, cdc: cdcFigures(progress) }).then((accepted) => {
         // The coordinator moved on (a newer attempt, or the run ended): a stream must not keep applying.
