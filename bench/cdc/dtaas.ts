@@ -107,30 +107,6 @@ export function startMemorySampler(pid: number, intervalMs = 100) {
   };
 }
 
-export interface RunnerRound {
-  /** Duration of one cdc_batch job on the runner (accept → outcome), ms. */
-  ms: number;
-  /** Wall-clock time of the log line, ms since midnight UTC (only the pretty format's HH:MM:SS.mmm). */
-  at: number | null;
-}
-
-/**
- * The copy runner's `job succeeded` lines of cdc_batch jobs among stack output lines (either log format:
- * pretty `… job=cdc_batch ms=123` or JSON `"job":"cdc_batch",…,"ms":123`).
- */
-export function runnerCdcRounds(lines: readonly string[]): RunnerRound[] {
-  const rounds: RunnerRound[] = [];
-  for (const line of lines) {
-    if (!line.includes("job succeeded") || !line.includes("cdc_batch")) continue;
-    const ms = /"?ms"?[=:](\d+)/.exec(line);
-    if (!ms) continue;
-    const t = /\b(\d\d):(\d\d):(\d\d)\.(\d\d\d)\b/.exec(line);
-    const at = t ? ((Number(t[1]) * 60 + Number(t[2])) * 60 + Number(t[3])) * 1000 + Number(t[4]) : null;
-    rounds.push({ ms: Number(ms[1]), at });
-  }
-  return rounds;
-}
-
 /** Stops the task (the coordinator drops slot and publication) and deletes it. */
 export async function stopTask(api: StackClient, taskId: string): Promise<void> {
   await api.expectOk("POST", `/tasks/${taskId}/stop`);

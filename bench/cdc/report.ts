@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NativeResult } from "./native";
 import type { ActivityShares } from "./profile";
-import type { bigTransaction, catchUp, RoundSummary, sustained } from "./scenarios";
+import type { bigTransaction, catchUp, sustained } from "./scenarios";
 import type { TableCheck } from "./verify";
 
 /** The benchmark's results: one printed table (targets reported, never asserted) and a JSON file. */
@@ -19,21 +19,16 @@ export interface CdcBenchReport {
   big: Awaited<ReturnType<typeof bigTransaction>> | null;
   tables: TableCheck[];
   errors: string[];
-  /** Set when a run changed the conditions on purpose (an experiment flag). */
-  experiment?: string;
 }
 
 const n = (v: number | null | undefined, digits = 0) =>
   v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const rounds = (r: RoundSummary, seconds: number) =>
-  `${r.rounds}, ${n(r.meanMs)} (max ${n(r.maxMs)}), ${n(r.meanGapMs)}, ${n((100 * r.busyMs) / (seconds * 1000))}% of wall` +
-  (r.excluded ? ` (${r.excluded} round(s) begun before the window excluded)` : "");
-const activity = (a: { states: ActivityShares; restartBehindMiB: { mean: number; max: number } | null }) =>
+const activity = (a: { states: ActivityShares }) =>
   Object.entries(a.states)
     .filter(([k]) => k !== "samples")
     .sort((x, y) => y[1] - x[1])
     .map(([k, v]) => `${k} ${Math.round(v * 100)}%`)
-    .join(", ") + (a.restartBehindMiB ? `; restart_lsn behind confirmed: mean ${a.restartBehindMiB.mean} MiB, max ${a.restartBehindMiB.max} MiB` : "");
+    .join(", ");
 const verdict = (ok: boolean | null) => (ok === null ? "" : ok ? "met" : "MISSED");
 
 export function printReport(r: CdcBenchReport): void {
@@ -49,7 +44,6 @@ export function printReport(r: CdcBenchReport): void {
     row("  API lagSeconds p50 / p95 / max", `${n(s.apiLagSeconds.p50, 2)} / ${n(s.apiLagSeconds.p95, 2)} / ${n(s.apiLagSeconds.max, 2)}`);
     row("  API lagBytes p50 / p95 / max", `${n(s.apiLagBytes.p50)} / ${n(s.apiLagBytes.p95)} / ${n(s.apiLagBytes.max)}`);
     row("  drain after the load stopped", `${n(s.drainSeconds, 2)} s`);
-    row("  rounds: n, mean ms, gap ms, busy", rounds(s.rounds, s.seconds));
     row("  server activity (sampled)", activity(s.activity));
   }
   const c = r.catchUp;
@@ -62,7 +56,6 @@ export function printReport(r: CdcBenchReport): void {
       const ratio = nat.seconds / c.seconds;
       row("  native s / DTaaS s", n(ratio, 2), `≥ 1: ${verdict(ratio >= 1)}`);
     }
-    if (c) row("  DTaaS rounds: n, mean ms, gap ms, busy", rounds(c.rounds, c.seconds));
     if (c) row("  DTaaS server activity (sampled)", activity(c.activity));
   }
   for (const [label, t, target] of [
@@ -73,14 +66,12 @@ export function printReport(r: CdcBenchReport): void {
     row(label, "", "");
     row("  commit → applied", `${n(t.seconds, 2)} s = ${n(t.changesPerSecond)}/s (statement ${n(t.statementSeconds, 2)} s)`, target ? `≥ ${n(target)}/s: ${verdict(t.changesPerSecond >= target)}` : "");
     row("  runner RSS peak (sampled) / VmHWM", `${n(t.runnerPeakRssMiB)} MiB / ${n(t.runnerHwmMiB.before)} → ${n(t.runnerHwmMiB.after)} MiB`);
-    row("  rounds: n, mean ms, gap ms, busy", rounds(t.rounds, t.seconds));
     row("  server activity (sampled)", activity(t.activity));
   }
   if (r.tables.length) row("target equals source", r.tables.map((t) => `${t.table}${t.equal ? "" : " DIFFERENT"}`).join(", "), verdict(r.tables.every((t) => t.equal)));
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((x) => x[i]!.length)));
   console.log(`\nCDC benchmark — ${r.machine.cores} cores; load: ${r.machine.uptimeBefore.trim()} → ${r.machine.uptimeAfter.trim()}`);
   for (const x of rows) console.log(x.map((v, i) => v.padEnd(w[i]!)).join("  ").trimEnd());
-  if (r.experiment) console.log(`EXPERIMENT: ${r.experiment}`);
   for (const e of r.errors) console.log(`ERROR: ${e}`);
 }
 

@@ -39,9 +39,6 @@ export async function main(argv: string[]): Promise<number> {
       scale: { type: "string", default: "10" },
       backlog: { type: "string", default: "40000" },
       "skip-native": { type: "boolean", default: false },
-      // Experiment: log a running-xacts record every second (pg_log_standby_snapshot, PG 16+) while the
-      // DTaaS scenarios run, so the task slot's restart_lsn can follow its confirmed position.
-      "standby-snapshots": { type: "boolean", default: false },
     },
   });
   const options = {
@@ -73,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       step(`native baseline: backlog of ${options.backlogTransactions} transactions, then ENABLE`);
       report.native = await nativeCatchUp(stack.pgUrl, { scale: options.scale, clients: options.clients, transactions: options.backlogTransactions });
     }
-    await dtaasScenarios(stack, options, report, step, values["standby-snapshots"]);
+    await dtaasScenarios(stack, options, report, step);
   } catch (error) {
     report.errors.push((error as Error).stack ?? String(error));
   } finally {
@@ -83,7 +80,6 @@ export async function main(argv: string[]): Promise<number> {
   report.machine.uptimeAfter = uptime();
   printReport(report);
   const file = writeReport(report, ROOT);
-  // The stack's output beside the JSON: the runner's per-round lines are the evidence of where time goes.
   writeFileSync(file.replace(/\.json$/, ".log"), stack.output.join("\n") + "\n");
   console.log(`\nJSON: ${file} (stack output: .log beside it)`);
   return report.errors.length === 0 ? 0 : 1;
@@ -94,7 +90,6 @@ async function dtaasScenarios(
   options: CdcBenchReport["options"],
   report: CdcBenchReport,
   step: (what: string) => void,
-  standbySnapshots: boolean,
 ) {
   const dbs = await createTestDatabases(stack.pgUrl, "bench_cdc");
   const marks = markerConnection(dbs.sourceUrl);
@@ -102,7 +97,6 @@ async function dtaasScenarios(
   const dbName = (url: string) => new URL(url).pathname.slice(1);
   const api = new StackClient(stack.origin);
   let taskId: string | null = null;
-  let snapshots: NodeJS.Timeout | undefined;
   try {
     step(`source: pgbench scale ${options.scale} + wide_rows + big_rows`);
     await dbs.source.unsafe(pgbenchSchema(options.scale) + extraSchema());
@@ -110,16 +104,11 @@ async function dtaasScenarios(
     step("full_load_and_cdc task: waiting for streaming");
     const task = await startStreamingTask(api, { source: dbs.sourceUrl, target: dbs.targetUrl }, "full_load_and_cdc");
     taskId = task.taskId;
-    if (standbySnapshots) {
-      snapshots = setInterval(() => void admin`SELECT pg_log_standby_snapshot()`.catch(() => {}), 1_000);
-      report.experiment = "pg_log_standby_snapshot() every second during the DTaaS scenarios";
-    }
     report.fullLoadSeconds = task.streamingAfterMs / 1000;
     const ctx: BenchContext = {
       api,
       runId: task.runId,
       runnerUrl: stack.runnerUrl,
-      output: stack.output,
       sourceUrl: dbs.sourceUrl,
       marks,
       target: dbs.target,
@@ -139,7 +128,6 @@ async function dtaasScenarios(
     step("comparing every table");
     report.tables = await waitEqual(dbs.source, dbs.target, [...PGBENCH_TABLES, "wide_rows", "big_rows"], 60_000);
   } finally {
-    clearInterval(snapshots);
     await Promise.all([marks.end({ timeout: 5 }), admin.end({ timeout: 5 })]);
     if (taskId) await stopTask(api, taskId).catch((e: Error) => report.errors.push(`stopping the task: ${e.message}`));
     await dbs.drop();

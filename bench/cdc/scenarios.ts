@@ -2,7 +2,7 @@ import { loadavg } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type postgres from "postgres";
 import type { StackClient } from "../../test/support/api-client";
-import { cdcSample, processMemory, runnerCdcRounds, runnerPid, startMemorySampler, startSampler, type CdcSample, type RunnerRound } from "./dtaas";
+import { cdcSample, processMemory, runnerPid, startMemorySampler, startSampler, type CdcSample } from "./dtaas";
 import { startActivityProfiler } from "./profile";
 import { insertMarker, startMarkers, waitForMarker } from "./marks";
 import { currentLsn, walBytesBetween } from "./verify";
@@ -17,8 +17,6 @@ export interface BenchContext {
   api: StackClient;
   runId: string;
   runnerUrl: string;
-  /** The stack's output lines (the runner's `job succeeded` lines are read from it). */
-  output: string[];
   sourceUrl: string;
   /** A source connection with synchronous_commit = on (markers, the wide update, the big insert). */
   marks: postgres.Sql;
@@ -45,51 +43,17 @@ const dist = (values: readonly number[]) => ({
   n: values.length,
 });
 
-export interface RoundSummary {
-  rounds: number;
-  /** Sum of the runner's cdc_batch job durations inside the window, ms. */
-  busyMs: number;
-  meanMs: number | null;
-  maxMs: number | null;
-  /** Mean idle time between one round's end and the next one's start (report → coordinator → queue → runner). */
-  meanGapMs: number | null;
-  /** Rounds that began before the window (e.g. frozen by SIGSTOP): their duration is not the engine's. */
-  excluded: number;
-}
-
-/** Wall-clock ms since midnight UTC: the clock of the runner's pretty log lines (HH:MM:SS.mmm, UTC). */
-export const wallMs = () => Date.now() % 86_400_000;
-
-/**
- * The runner's rounds that ended inside [fromWall, toWall] (wall ms since midnight UTC). Hazard: the log
- * line of a round reaches the stack output a few ms after the round; call this after a short pause.
- */
-function summarizeRounds(lines: readonly string[], fromWall: number, toWall: number): RoundSummary {
-  const ended = runnerCdcRounds(lines).filter((r): r is RunnerRound & { at: number } => r.at !== null && r.at >= fromWall && r.at <= toWall + 100);
-  const kept = ended.filter((r) => r.at - r.ms >= fromWall - 50);
-  const busyMs = kept.reduce((n, r) => n + r.ms, 0);
-  const gaps = kept.slice(1).map((r, i) => r.at - r.ms - kept[i]!.at);
-  return {
-    rounds: kept.length,
-    busyMs,
-    meanMs: kept.length ? busyMs / kept.length : null,
-    maxMs: kept.length ? Math.max(...kept.map((r) => r.ms)) : null,
-    meanGapMs: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null,
-    excluded: ended.length - kept.length,
-  };
-}
-
 /** Writes at full speed for `seconds` while sampling the API and the end-to-end marker lag. */
 export async function sustained(ctx: BenchContext, seconds: number) {
   const load = [loadavg()[0]!];
   const sampler = startSampler(ctx.api, ctx.runId, 100);
   const markers = startMarkers(ctx.marks, ctx.target, 100);
   const profiler = startActivityProfiler(ctx.admin, ctx.databases);
-  const [startedAt, startedWall, fromLine] = [performance.now(), wallMs(), ctx.output.length];
+  const startedAt = performance.now();
   const workload = startWorkload(ctx.sourceUrl, { clients: ctx.clients, scale: ctx.scale, run: 1 });
   await sleep(seconds * 1000);
   const source: WorkloadStats = await workload.stop();
-  const [stoppedAt, stoppedWall] = [performance.now(), wallMs()];
+  const stoppedAt = performance.now();
   const activity = await profiler.stop();
   load.push(loadavg()[0]!);
   const marks = await markers.stop(WAIT_MS);
@@ -105,7 +69,6 @@ export async function sustained(ctx: BenchContext, seconds: number) {
     apiLagSeconds: dist(inWindow.flatMap((s) => (s.lagSeconds === null ? [] : [s.lagSeconds]))),
     apiLagBytes: dist(inWindow.flatMap((s) => (s.lagBytes === null ? [] : [s.lagBytes]))),
     endToEndLagMs: { ...dist(marks.lagsMs), sent: marks.sent, missing: marks.missing },
-    rounds: summarizeRounds(ctx.output.slice(fromLine), startedWall, stoppedWall),
     activity,
     apiSamples: inWindow.length,
     apiDistinctValues: new Set(inWindow.map((s) => s.changesApplied)).size,
@@ -123,8 +86,7 @@ function appliedRate(samples: CdcSample[]) {
 
 /**
  * A fixed backlog while the copy runner is frozen (SIGSTOP), then the time from SIGCONT until the end
- * marker is on the target. Hazard: a round frozen mid-flight resumes with a stale duration (excluded
- * from the round summary); the lease must outlast the backlog (the stack runs with a long lease).
+ * marker is on the target. Hazard: the lease must outlast the backlog (the stack runs with a long lease).
  */
 export async function catchUp(ctx: BenchContext, transactions: number) {
   const pid = await runnerPid(ctx.runnerUrl);
@@ -134,22 +96,19 @@ export async function catchUp(ctx: BenchContext, transactions: number) {
   let end: number;
   let endLsn: string;
   let resumedAt: number;
-  let resumedWall: number;
-  const fromLine = ctx.output.length;
   process.kill(pid, "SIGSTOP");
   try {
     backlog = await startWorkload(ctx.sourceUrl, { clients: ctx.clients, scale: ctx.scale, transactions, run: 2 }).done;
     end = await insertMarker(ctx.marks);
     endLsn = await currentLsn(ctx.marks);
   } finally {
-    [resumedAt, resumedWall] = [performance.now(), wallMs()];
+    resumedAt = performance.now();
     process.kill(pid, "SIGCONT");
   }
   const profiler = startActivityProfiler(ctx.admin, ctx.databases);
   const load = loadavg()[0]!;
   const doneAt = await waitForMarker(ctx.target, end, WAIT_MS);
   const activity = await profiler.stop();
-  const doneWall = wallMs();
   const seconds = (doneAt - resumedAt) / 1000;
   await sleep(1_500); // the API's counters are written to D1 at most once a second
   const after = await cdcSample(ctx.api, ctx.runId);
@@ -161,7 +120,6 @@ export async function catchUp(ctx: BenchContext, transactions: number) {
     seconds,
     changesPerSecond: changes / seconds,
     apiChangesApplied: after.changesApplied - before.changesApplied,
-    rounds: summarizeRounds(ctx.output.slice(fromLine), resumedWall, doneWall),
     activity,
     loadAvg1m: load,
   };
@@ -174,14 +132,12 @@ async function oneTransaction(ctx: BenchContext, statement: string, rows: number
   const memory = startMemorySampler(pid);
   const statementStarted = performance.now();
   await ctx.marks.unsafe(statement);
-  const [committedAt, committedWall, fromLine] = [performance.now(), wallMs(), ctx.output.length];
+  const committedAt = performance.now();
   const profiler = startActivityProfiler(ctx.admin, ctx.databases);
   const end = await insertMarker(ctx.marks);
   const doneAt = await waitForMarker(ctx.target, end, WAIT_MS);
-  const doneWall = wallMs();
   const activity = await profiler.stop();
   const seconds = (doneAt - committedAt) / 1000;
-  await sleep(200); // the round's log line trails the apply
   return {
     rows,
     statementSeconds: (committedAt - statementStarted) / 1000,
@@ -189,7 +145,6 @@ async function oneTransaction(ctx: BenchContext, statement: string, rows: number
     changesPerSecond: rows / seconds,
     runnerPeakRssMiB: memory.stop(),
     runnerHwmMiB: { before: hwmBefore, after: processMemory(pid).hwmMiB },
-    rounds: summarizeRounds(ctx.output.slice(fromLine), committedWall, doneWall),
     activity,
     loadAvg1m: loadavg()[0]!,
   };
