@@ -22,6 +22,7 @@ export function withStreamStats(state: CdcState, attemptId: string, stats: CdcSt
     streamAttempt: attemptId,
     streamBase: base,
     appliedLsn: stats.appliedLsn ?? state.appliedLsn,
+    receivedLsn: stats.receivedLsn ?? state.receivedLsn ?? null,
     changesApplied,
     transactionsApplied: base.transactions + stats.transactions,
     lagBytes: stats.lagBytes,

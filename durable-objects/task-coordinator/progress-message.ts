@@ -22,6 +22,8 @@ export interface CdcProgress {
   slot: string;
   consistentPoint: string;
   appliedLsn: string | null;
+  /** How far the change stream has received WAL. */
+  receivedLsn: string | null;
   changesApplied: number;
   transactionsApplied: number;
   lagBytes: number | null;

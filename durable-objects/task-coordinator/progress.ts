@@ -61,6 +61,7 @@ export function runProgress(run: RunRecord, tables: TableRecord[], jobs: JobReco
           slot: run.cdc.slot,
           consistentPoint: run.cdc.consistentPoint,
           appliedLsn: run.cdc.appliedLsn,
+          receivedLsn: run.cdc.receivedLsn ?? null,
           changesApplied: run.cdc.changesApplied,
           transactionsApplied: run.cdc.transactionsApplied,
           lagBytes: run.cdc.lagBytes,

@@ -6,6 +6,8 @@ import type { JobKind, JobState, JobStatus, TableState, TableStatus } from "./sc
 export interface CdcState extends CdcSlot {
   /** Commit LSN of the last transaction applied to the target (the target's checkpoint). */
   appliedLsn: string | null;
+  /** How far the change stream has received WAL (absent on runs recorded before it was tracked). */
+  receivedLsn?: string | null;
   changesApplied: number;
   transactionsApplied: number;
   lagBytes: number | null;

@@ -19,7 +19,7 @@ import type { Lsn } from "./lsn";
  */
 
 export type ReplicationFrame =
-  | { kind: "data"; walEnd: Lsn; message: Uint8Array }
+  | { kind: "data"; walStart: Lsn; walEnd: Lsn; message: Uint8Array }
   | { kind: "keepalive"; walEnd: Lsn; replyRequested: boolean };
 
 export interface ReplicationOptions {
@@ -93,7 +93,7 @@ export async function startReplication(options: ReplicationOptions): Promise<Rep
   };
   stream.on("data", (x: Buffer) => {
     if (x[0] === 0x77) {
-      options.onFrame({ kind: "data", walEnd: x.readBigUInt64BE(9), message: x.subarray(25) });
+      options.onFrame({ kind: "data", walStart: x.readBigUInt64BE(1), walEnd: x.readBigUInt64BE(9), message: x.subarray(25) });
     } else if (x[0] === 0x6b) {
       const replyRequested = x[17] === 1;
       options.onFrame({ kind: "keepalive", walEnd: x.readBigUInt64BE(1), replyRequested });

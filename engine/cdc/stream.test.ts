@@ -106,6 +106,7 @@ describe("the CDC stream end to end", () => {
     const after = await drain({ maxPendingChanges: 1500 });
     expect(during.changes + after.changes).toBeGreaterThan(10_000);
     expect(during.peakPendingChanges).toBeLessThanOrEqual(700 + 1);
+    expect(parseLsn(after.receivedLsn!)).toBeGreaterThan(0n);
     await expectSame();
   });
 

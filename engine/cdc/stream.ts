@@ -56,6 +56,8 @@ export interface CdcStreamStats {
   skipped: number;
   /** The checkpoint: commit LSN of the last applied transaction, `X/Y`; null before the first. */
   appliedLsn: string | null;
+  /** How far the stream has received WAL (the last message's start, or the last keepalive's end). */
+  receivedLsn: string | null;
   /** WAL the slot holds back: the server's WAL end minus the acknowledged position. */
   lagBytes: number;
   /** Seconds since the source commit of the oldest change received but not yet committed; 0 when none. */
@@ -67,7 +69,7 @@ export interface CdcStreamStats {
 }
 
 export function emptyStreamStats(): CdcStreamStats {
-  return { connected: false, changes: 0, transactions: 0, skipped: 0, appliedLsn: null, lagBytes: 0, lagSeconds: 0, lastCommitAt: null, peakPendingChanges: 0 };
+  return { connected: false, changes: 0, transactions: 0, skipped: 0, appliedLsn: null, receivedLsn: null, lagBytes: 0, lagSeconds: 0, lastCommitAt: null, peakPendingChanges: 0 };
 }
 
 const IDLE_TICK_MS = 1000;
@@ -91,6 +93,7 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
   let sessionThrough: Lsn | null = null;
   let acknowledged = 0n;
   let serverEnd = 0n;
+  let received = 0n;
   /** The last keepalive's WAL end: every transaction committed before it has been received. */
   let keepaliveEnd: Lsn | null = null;
   let sentAck = 0n;
@@ -112,6 +115,7 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
   /** Source commit time of the oldest transaction in the open session. */
   let sessionOldest: number | null = null;
   const refreshLag = () => {
+    if (received > 0n) stats.receivedLsn = formatLsn(received);
     stats.lagBytes = Number(serverEnd > acknowledged ? serverEnd - acknowledged : 0n);
     const oldest = session ? sessionOldest : grouper.oldestCommitTime;
     stats.lagSeconds = oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
@@ -126,6 +130,7 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
       onFrame(frame) {
         if (failure) return;
         serverEnd = maxLsn(serverEnd, frame.walEnd);
+        received = maxLsn(received, frame.kind === "data" ? frame.walStart : frame.walEnd);
         try {
           if (frame.kind === "data") grouper.add(frame.message);
           else keepaliveEnd = frame.walEnd;

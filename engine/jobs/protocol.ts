@@ -123,6 +123,8 @@ export const CdcStreamStats = z.object({
   transactions: z.number(),
   /** Commit LSN of the last applied transaction (the target checkpoint); null before the first. */
   appliedLsn: z.string().nullable(),
+  /** How far the stream has received WAL; null before anything arrived. */
+  receivedLsn: z.string().nullable(),
   /** Bytes of WAL the slot still holds back. */
   lagBytes: z.number(),
   /** Seconds since the source commit of the oldest change received but not yet applied; 0 when none. */

@@ -234,7 +234,7 @@ describe("TaskCoordinator change capture", () => {
     expect(run).toMatchObject({ status: "running", phase: "streaming", cdc: { slot: names.slot, changesApplied: 0 } });
     expect(run.tables[0].status).toBe("streaming");
 
-    const figures = (changes: number, appliedLsn: string | null) => ({ connected: true, changes, transactions: changes ? 2 : 0, appliedLsn, lagBytes: 64, lagSeconds: 0.05 });
+    const figures = (changes: number, appliedLsn: string | null) => ({ connected: true, changes, transactions: changes ? 2 : 0, appliedLsn, receivedLsn: "0/3000", lagBytes: 64, lagSeconds: 0.05 });
     const report = async (attemptId: string, cdc: ReturnType<typeof figures>) =>
       stub.runnerEvent({ event: "progress", ...ids(task, runId, attemptId), rows: 0, bytes: 0, cdc });
     const first = await attemptOf(stub, "cdc");
@@ -242,7 +242,7 @@ describe("TaskCoordinator change capture", () => {
     // One long-running attempt: still dispatched, its figures on the run.
     expect((await jobs(stub)).find((j) => j.key === "cdc")).toMatchObject({ status: "dispatched", attempt: 1 });
     run = (await client.get(`/runs/${runId}`)).json;
-    expect(run.cdc).toMatchObject({ appliedLsn: "0/1234", changesApplied: 42, transactionsApplied: 2, lagBytes: 64, lagSeconds: 0.05 });
+    expect(run.cdc).toMatchObject({ appliedLsn: "0/1234", receivedLsn: "0/3000", changesApplied: 42, transactionsApplied: 2, lagBytes: 64, lagSeconds: 0.05 });
 
     // The stream fails: retried on a new attempt, whose figures count on top of the first one's.
     await stub.runnerEvent({ event: "failed", ...ids(task, runId, first), error: { code: "SOURCE_UNREACHABLE", message: "gone", retryable: true } });
@@ -301,7 +301,7 @@ describe("cdc.lag_exceeded", () => {
         ...ids(task, runId, await attemptOf(stub, "cdc")),
         rows: 0,
         bytes: 0,
-        cdc: { connected: true, changes: 10, transactions: 1, appliedLsn: "0/10", lagBytes: 100, lagSeconds },
+        cdc: { connected: true, changes: 10, transactions: 1, appliedLsn: "0/10", receivedLsn: "0/20", lagBytes: 100, lagSeconds },
       });
     const deliveries = async () => {
       await new Promise((r) => setTimeout(r, 100));

@@ -19,7 +19,7 @@ const REMEMBERED_ATTEMPTS = 10_000;
 
 function cdcFigures(progress: Progress) {
   const c = progress.cdc;
-  return c && { connected: c.connected, changes: c.changes, transactions: c.transactions, appliedLsn: c.appliedLsn, lagBytes: c.lagBytes, lagSeconds: c.lagSeconds };
+  return c && { connected: c.connected, changes: c.changes, transactions: c.transactions, appliedLsn: c.appliedLsn, receivedLsn: c.receivedLsn, lagBytes: c.lagBytes, lagSeconds: c.lagSeconds };
 }
 
 /**

@@ -6,6 +6,7 @@ const cdc = (over: Partial<CdcProgress> = {}): CdcProgress => ({
   slot: "dtaas_tsk_1",
   consistentPoint: "0/16B3748",
   appliedLsn: "0/16B3800",
+  receivedLsn: "0/16B3900",
   changesApplied: 10,
   transactionsApplied: 2,
   lagBytes: 2048,
@@ -15,10 +16,10 @@ const cdc = (over: Partial<CdcProgress> = {}): CdcProgress => ({
 });
 
 describe("cdc helpers", () => {
-  it("adds one lag sample per CDC round, keyed by the round's time", () => {
+  it("adds one lag sample per stream report, keyed by the report time", () => {
     let s = addLagSample([], cdc());
     expect(s).toEqual([{ time: 1000, lagSeconds: 1.5 }]);
-    // The same round repeated by later messages, or an older one, adds nothing.
+    // The same report repeated by later messages, or an older one, adds nothing.
     s = addLagSample(s, cdc({ lagSeconds: 9 }));
     s = addLagSample(s, cdc({ lastBatchAt: 500 }));
     expect(s).toHaveLength(1);

@@ -93,7 +93,7 @@ describe("progress math", () => {
       rowsPerSecond: 7, etaSeconds: 2, startedAt: 1, finishedAt: null, error: null, tables: [t], cdc: null,
     };
     expect(fromProgress(msg)).toMatchObject({ runId: "run_1", estimatedRows: 30, rowsPerSecond: 7, etaSeconds: 2, tables: [t], cdc: null });
-    const state = { slot: "s", consistentPoint: "0/1", appliedLsn: null, changesApplied: 0, transactionsApplied: 0, lagBytes: null, lagSeconds: null, lastBatchAt: null };
+    const state = { slot: "s", consistentPoint: "0/1", appliedLsn: null, receivedLsn: null, changesApplied: 0, transactionsApplied: 0, lagBytes: null, lagSeconds: null, lastBatchAt: null };
     expect(fromProgress({ ...msg, cdc: state }).cdc).toEqual(state);
     expect(fromRun({ ...run, cdc: state }).cdc).toEqual(state);
   });
