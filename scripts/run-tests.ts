@@ -1,5 +1,5 @@
 /**
- * `vitest run`, with the verdict taken from its JSON report as well as its exit code. Hazard: with
+ * `vitest run` with test/vitest.config.ts (arguments are passed on: `node --import tsx scripts/run-tests.ts --project node engine/cdc`), with the verdict taken from its JSON report as well as its exit code. Hazard: with
  * @cloudflare/vitest-pool-workers 0.15.1 on vitest 4.1, a failing test in the Workers project still ends
  * vitest with exit code 0 (seen here), so the exit code alone would let a red suite pass CI.
  */
@@ -15,7 +15,7 @@ rmSync(report, { force: true });
 
 const result = spawnSync(
   process.execPath,
-  [resolve(root, "node_modules/vitest/vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  [resolve(root, "node_modules/vitest/vitest.mjs"), "run", "--config", resolve(root, "test/vitest.config.ts"), "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
   { cwd: root, stdio: "inherit" },
 );
 

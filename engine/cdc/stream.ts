@@ -31,7 +31,7 @@ export interface CdcStreamInput {
   /** Ends the stream: whatever is applied but not committed is rolled back (and sent again next time). */
   signal: AbortSignal;
   /**
-   * The longest a change waits for its target COMMIT while more keep arriving (default 100 ms); once the
+   * The longest a change waits for its target COMMIT while more keep arriving (default 50 ms); once the
    * stream has caught up, the transaction commits at once. Bounds lag under load.
    */
   commitDelayMs?: number;
@@ -79,7 +79,7 @@ const IDLE_TICK_MS = 1000;
  * caller restarts it later). Memory: at most `maxPendingChanges` decoded changes plus one applied batch.
  */
 export async function runCdcStream(input: CdcStreamInput): Promise<void> {
-  const commitDelayMs = input.commitDelayMs ?? 100;
+  const commitDelayMs = input.commitDelayMs ?? 50;
   const maxPending = input.maxPendingChanges ?? 20_000;
   const ackIntervalMs = input.ackIntervalMs ?? 250;
   const stats = input.stats ?? emptyStreamStats();

@@ -1,7 +1,12 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+/** The repository root: every path below is relative to it (tests run from there: `npm test`). */
+const root = fileURLToPath(new URL("..", import.meta.url));
+
 export default defineConfig({
+  root,
   test: {
     projects: [
       {
@@ -17,8 +22,8 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest(async ({ inject }) => ({
-            main: "./worker/src/index.ts",
-            wrangler: { configPath: "./wrangler.toml" },
+            main: `${root}worker/src/index.ts`,
+            wrangler: { configPath: `${root}wrangler.toml` },
             miniflare: {
               bindings: {
                 ENVIRONMENT: "test",
@@ -31,7 +36,7 @@ export default defineConfig({
                 COPY_RUNNER_URL: "http://127.0.0.1:9/",
                 TEST_PG_URL: inject("pgUrl"),
                 NEON_WS_PROXY: inject("neonProxy"),
-                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+                TEST_MIGRATIONS: await readD1Migrations(`${root}migrations`),
               },
             },
           })),
