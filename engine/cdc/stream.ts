@@ -152,7 +152,9 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
       if (failure) throw failure;
       if (grouper.size === 0 && !(grouper.idle && session && !session.insideTransaction)) {
         // Nothing to apply and no COMMIT due now: wait for a frame, the commit deadline, or the idle tick.
-        const wait = session ? Math.max(0, sessionSince + commitDelayMs - Date.now()) : IDLE_TICK_MS;
+        // Inside a source transaction no COMMIT can be due: only its next frames matter.
+        const commitDue = session && !session.insideTransaction;
+        const wait = commitDue ? Math.max(0, sessionSince + commitDelayMs - Date.now()) : IDLE_TICK_MS;
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           new Promise<void>((resolve) => {
