@@ -40,7 +40,11 @@ export interface CdcStreamInput {
    * keeps WAL a little longer and makes a restart skip a few more transactions by the checkpoint.
    */
   ackIntervalMs?: number;
-  /** Decoded changes held before the socket is paused (default 20 000): the reader's memory bound. */
+  /**
+   * Decoded changes held before the socket is paused (default 10 000): the memory bound, and the read-ahead
+   * that overlaps receiving with applying. Measured on 250k updates of ~370-byte rows: 20 000 → 328 MiB
+   * runner RSS, 5 000 → 196 MiB at the same rate; but 5 000 slowed a pgbench catch-up by a third.
+   */
   maxPendingChanges?: number;
   /** Updated in place after every COMMIT and on every frame: what the runner reports. */
   stats?: CdcStreamStats;
@@ -80,7 +84,7 @@ const IDLE_TICK_MS = 1000;
  */
 export async function runCdcStream(input: CdcStreamInput): Promise<void> {
   const commitDelayMs = input.commitDelayMs ?? 50;
-  const maxPending = input.maxPendingChanges ?? 20_000;
+  const maxPending = input.maxPendingChanges ?? 10_000;
   const ackIntervalMs = input.ackIntervalMs ?? 250;
   const stats = input.stats ?? emptyStreamStats();
   const grouper = new Grouper();
