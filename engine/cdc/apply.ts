@@ -181,7 +181,7 @@ export class ApplySession {
           this.lastApplied = piece.commitLsn;
         }
       }
-      for (const state of this.tables.values()) await this.flush(state);
+      await Promise.all([...this.tables.values()].map((state) => this.flush(state)));
     });
   }
 
@@ -271,37 +271,45 @@ export class ApplySession {
     await this.sql.unsafe(updateRowSql(state.target.ref, state.columns, sent.map((x) => x.c)), [...old, ...sent.map((x) => x.v)]);
   }
 
-  /** Writes a table's folded operations: deletes, partial updates (one statement per column set), upserts. */
+  /**
+   * Writes a table's folded operations: deletes, partial updates (one statement per column set), upserts.
+   * They touch disjoint keys (one operation per key), so they are sent at once and pipelined on the
+   * connection; the server runs them in order while the next ones are being built.
+   */
   private async flush(state: TableState): Promise<void> {
     const ref = state.target.ref;
+    const sent: Promise<unknown>[] = [];
+    const send = (statement: string, params: string[]) => sent.push(this.sql.unsafe(statement, params));
     if (state.inserts.length > 0) {
       const rows = state.inserts;
       state.inserts = [];
-      await this.sql.unsafe(upsertSql(ref, state.columns, [], state), columnsOf(rows, state.columns.length));
+      send(upsertSql(ref, state.columns, [], state), columnsOf(rows, state.columns.length));
     }
-    if (!state.batch || state.batch.size === 0) return;
-    const { deletes, upserts, updates } = state.batch.take();
-    if (deletes.length > 0) await this.sql.unsafe(deleteSql(ref, state.keyColumns), columnsOf(deletes, state.keyColumns.length));
-    const byMask = new Map<string, ColumnValue[][]>();
-    for (const row of updates) {
-      const mask = state.positions.map((p) => (row[p] === UNCHANGED_TOAST ? "0" : "1")).join("");
-      const group = byMask.get(mask) ?? [];
-      group.push(row);
-      byMask.set(mask, group);
+    if (state.batch && state.batch.size > 0) {
+      const { deletes, upserts, updates } = state.batch.take();
+      if (deletes.length > 0) send(deleteSql(ref, state.keyColumns), columnsOf(deletes, state.keyColumns.length));
+      const byMask = new Map<string, ColumnValue[][]>();
+      for (const row of updates) {
+        const mask = state.positions.map((p) => (row[p] === UNCHANGED_TOAST ? "0" : "1")).join("");
+        const group = byMask.get(mask) ?? [];
+        group.push(row);
+        byMask.set(mask, group);
+      }
+      const keyNames = new Set(state.keyColumns.map((c) => c.name));
+      for (const [mask, rows] of byMask) {
+        const set = state.columns.map((c, i) => ({ c, p: state.positions[i]! })).filter((x, i) => mask[i] === "1" && !keyNames.has(x.c.name));
+        if (set.length === 0) continue;
+        const keys = state.keyPositions!.map((p) => textArrayLiteral(rows.map((r) => text(r[p]))));
+        const values = set.map((x) => textArrayLiteral(rows.map((r) => text(r[x.p]))));
+        send(updateSql(ref, state.keyColumns, set.map((x) => x.c)), [...keys, ...values]);
+      }
+      if (upserts.length > 0) {
+        send(upsertSql(ref, state.columns, state.target.primaryKey, state), state.positions.map((p) => textArrayLiteral(upserts.map((r) => r[p] ?? null))));
+      }
     }
-    const keyNames = new Set(state.keyColumns.map((c) => c.name));
-    for (const [mask, rows] of byMask) {
-      const set = state.columns.map((c, i) => ({ c, p: state.positions[i]! })).filter((x, i) => mask[i] === "1" && !keyNames.has(x.c.name));
-      if (set.length === 0) continue;
-      const keys = state.keyPositions!.map((p) => textArrayLiteral(rows.map((r) => text(r[p]))));
-      const values = set.map((x) => textArrayLiteral(rows.map((r) => text(r[x.p]))));
-      await this.sql.unsafe(updateSql(ref, state.keyColumns, set.map((x) => x.c)), [...keys, ...values]);
-    }
-    if (upserts.length > 0) {
-      const params = state.positions.map((p) => textArrayLiteral(upserts.map((r) => r[p] ?? null)));
-      await this.sql.unsafe(upsertSql(ref, state.columns, state.target.primaryKey, state), params);
-    }
+    await Promise.all(sent);
   }
+
 
   /**
    * The table state for a relation. A Relation whose columns differ from the known one (a schema change
