@@ -4,7 +4,7 @@ import { openPostgres } from "../db/postgres-js";
 import type { Queryable } from "../db/queryable";
 import { bothAdapters, createScratchDatabase, databaseUrl, randomSuffix, type ScratchDatabase } from "../db/scratch-database";
 import { isAppError } from "../errors/app-error";
-import { describeTables, listTables, listUserTypes } from "./discover";
+import { describeTables, listTables } from "./discover";
 import type { ColumnInfo, TableInfo } from "./types";
 
 const FIXTURE = [
@@ -166,38 +166,13 @@ describe.each(bothAdapters(inject("neonProxy"), WebSocket as never))("catalog ov
     expect(isAppError(err) && err.code).toBe("TABLE_MISSING");
     expect(isAppError(err) && err.details).toEqual({ tables: [{ schema: "sales", name: "order items" }, { schema: "nope", name: "x" }] });
   });
-
-  it("lists enums and domains, dependencies first", async () => {
-    expect(await listUserTypes(q, ["sales"])).toEqual([
-      { kind: "enum", schema: "sales", name: "mood", labels: ["sad", "ok", "happy"] },
-      {
-        kind: "domain",
-        schema: "sales",
-        name: "happy_mood",
-        baseType: "sales.mood",
-        notNull: false,
-        defaultExpr: null,
-        checks: [{ name: "not_sad", definition: "CHECK ((VALUE <> 'sad'::sales.mood))" }],
-      },
-      {
-        kind: "domain",
-        schema: "sales",
-        name: "positive_int",
-        baseType: "integer",
-        notNull: true,
-        defaultExpr: "1",
-        checks: [{ name: "positive", definition: "CHECK ((VALUE > 0))" }],
-      },
-    ]);
-    expect(await listUserTypes(q, ["public"])).toEqual([]);
-  });
 });
 
 it("gives the same result over both adapters", async () => {
   const results = [];
   for (const [, open] of bothAdapters(inject("neonProxy"), WebSocket as never)) {
     const q = await open(db.url);
-    results.push({ tables: await listTables(q), types: await listUserTypes(q, ["sales", "public"]) });
+    results.push({ tables: await listTables(q) });
     await q.close();
   }
   expect(results[1]).toEqual(results[0]);

@@ -1,6 +1,6 @@
 import type { Queryable } from "../db/queryable";
 import { AppError } from "../errors/app-error";
-import type { ColumnInfo, TableInfo, TableRef, UserType } from "./types";
+import type { ColumnInfo, TableInfo, TableRef } from "./types";
 
 /**
  * Catalog discovery with a fixed number of queries whatever the number of tables (a database may hold
@@ -118,75 +118,4 @@ export async function describeTables(db: Queryable, refs: readonly TableRef[]): 
     });
   }
   return refs.map((r) => byKey.get(key(r))!);
-}
-
-const USER_TYPES_SQL = `
-  SELECT n.nspname::text AS schema, t.typname::text AS name, t.typtype::text AS kind,
-         (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels,
-         CASE WHEN t.typtype <> 'd' THEN NULL
-              WHEN bn.nspname = 'pg_catalog' THEN format_type(t.typbasetype, t.typtypmod)
-              ELSE quote_ident(en.nspname) || '.' || quote_ident(et.typname)
-                   || CASE WHEN b.typelem <> 0 AND b.typlen = -1 THEN '[]' ELSE '' END END AS "baseType",
-         CASE WHEN t.typtype = 'd' THEN en.nspname::text END AS "baseSchema",
-         CASE WHEN t.typtype = 'd' THEN et.typname::text END AS "baseName",
-         t.typnotnull AS "notNull", t.typdefault AS "defaultExpr",
-         (SELECT json_agg(json_build_object('name', c.conname, 'definition', pg_get_constraintdef(c.oid)) ORDER BY c.conname)
-            FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS checks
-    FROM pg_type t
-    JOIN pg_namespace n ON n.oid = t.typnamespace
-    LEFT JOIN pg_type b ON b.oid = t.typbasetype
-    LEFT JOIN pg_namespace bn ON bn.oid = b.typnamespace
-    LEFT JOIN pg_type et ON et.oid = CASE WHEN b.typelem <> 0 AND b.typlen = -1 THEN b.typelem ELSE b.oid END
-    LEFT JOIN pg_namespace en ON en.oid = et.typnamespace
-   WHERE t.typtype IN ('e', 'd') AND n.nspname = ANY ($1::text[])
-     AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e')
-   ORDER BY n.nspname, t.typname`;
-
-interface UserTypeRow {
-  schema: string;
-  name: string;
-  kind: "e" | "d";
-  labels: string[] | null;
-  baseType: string | null;
-  baseSchema: string | null;
-  baseName: string | null;
-  notNull: boolean;
-  defaultExpr: string | null;
-  checks: { name: string; definition: string }[] | null;
-}
-
-/**
- * The enums (labels in sort order) and domains (base type, NOT NULL, default, CHECK constraints) of the
- * given schemas, not those owned by extensions, ordered so that a type comes after the listed types its
- * definition uses (a domain over an enum or over another domain).
- */
-export async function listUserTypes(db: Queryable, schemas: readonly string[]): Promise<UserType[]> {
-  if (schemas.length === 0) return [];
-  const rows = await db.query<UserTypeRow>(USER_TYPES_SQL, [schemas]);
-  const key = (schema: string | null, name: string | null) => JSON.stringify([schema, name]);
-  const byKey = new Map(rows.map((r) => [key(r.schema, r.name), r]));
-  const ordered: UserType[] = [];
-  const placed = new Set<string>();
-  const place = (row: UserTypeRow) => {
-    const k = key(row.schema, row.name);
-    if (placed.has(k)) return;
-    placed.add(k);
-    const base = row.kind === "d" ? byKey.get(key(row.baseSchema, row.baseName)) : undefined;
-    if (base) place(base);
-    ordered.push(
-      row.kind === "e"
-        ? { kind: "enum", schema: row.schema, name: row.name, labels: row.labels ?? [] }
-        : {
-            kind: "domain",
-            schema: row.schema,
-            name: row.name,
-            baseType: row.baseType ?? "",
-            notNull: row.notNull,
-            defaultExpr: row.defaultExpr,
-            checks: row.checks ?? [],
-          },
-    );
-  };
-  for (const row of rows) place(row);
-  return ordered;
 }

@@ -40,8 +40,8 @@ export interface TableRef {
 }
 
 /**
- * An enum or domain, as a DDL stage needs it to recreate the type on a target (same shape as
- * engine/ddl/user-types.ts's UserType).
+ * An enum or domain, as a DDL stage needs it to recreate the type on a target (read by
+ * engine/ddl/user-types.ts readUserTypes).
  */
 export type UserType =
   | { kind: "enum"; schema: string; name: string; labels: string[] }

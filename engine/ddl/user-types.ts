@@ -31,7 +31,7 @@ interface TypeRow {
 
 /**
  * The enums and domains the tables' columns use (also as array elements), plus the user types under those
- * domains, dependencies first. Reads the source catalog; replaceable by catalog/discover's listUserTypes.
+ * domains, dependencies first. Reads the source catalog.
  */
 export async function readUserTypes(source: postgres.Sql, tables: readonly TableInfo[]): Promise<UserType[]> {
   const wanted = new Set<string>();
