@@ -60,18 +60,21 @@ describe("change capture through the local stack", () => {
     const load = writeLoad(source);
     const { runId } = await api.expectOk("POST", `/tasks/${task}/start`);
 
-    // Writes run through the whole load and on into streaming; the runner is killed twice mid-apply.
+    // Writes run through the whole load and on into streaming; the runner is killed three times while
+    // it applies (each time once the newest stream has applied something), after a random delay.
     let kills = 0;
-    const deadline = Date.now() + 120_000;
+    let appliedAtKill = 0;
+    const deadline = Date.now() + 180_000;
     for (;;) {
       const run = await api.expectOk("GET", `/runs/${runId}`);
       expect(run.status, JSON.stringify(run.error)).toBe("running");
-      if (run.phase === "streaming" && (run.cdc?.changesApplied ?? 0) > 0) {
-        if (kills < 2) {
-          process.kill(await fixture.stack().runnerPid(), "SIGKILL");
-          kills++;
-          await new Promise((r) => setTimeout(r, 1500));
-        } else break;
+      const applied = run.cdc?.changesApplied ?? 0;
+      if (run.phase === "streaming" && applied > appliedAtKill) {
+        if (kills === 3) break;
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 700)));
+        process.kill(await fixture.stack().runnerPid(), "SIGKILL");
+        kills++;
+        appliedAtKill = (await api.expectOk("GET", `/runs/${runId}`)).cdc?.changesApplied ?? applied;
       }
       if (Date.now() > deadline) throw new Error(`never streamed: ${JSON.stringify(run)}`);
       await new Promise((r) => setTimeout(r, 200));
