@@ -2,7 +2,7 @@
  * The web app end to end in real headless Chromium (Debian's `chromium`, driven by playwright-core):
  * sign up, create and test both connectors, browse a table, create a full-load task, start it, watch the
  * run reach 100% over the WebSocket without reloading, see the run.succeeded delivery of a webhook created
- * before the run, create and revoke an API key.
+ * before the run, create and revoke an API key, stream a CDC task's changes live and stop it.
  *
  * Starts its own local stack (wrangler dev + copy runner + embedded PostgreSQL with demo data) unless
  * DTAAS_E2E_URL names a running one, with DTAAS_E2E_SOURCE_URL / DTAAS_E2E_TARGET_URL for the demo source
@@ -311,6 +311,45 @@ describe("web app in Chromium", () => {
     await row.getByRole("button", { name: "Delete" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete webhook" }).click();
     await page.getByTestId("webhooks-empty").waitFor();
+  });
+
+  it("streams a CDC task's changes live on the run page, then stops it and its slot is gone", async () => {
+    await page.goto(url("/tasks/new"));
+    await page.getByLabel("Name").fill(`e2e cdc ${suffix}`);
+    await page.getByLabel("Source connector").selectOption({ label: "e2e_source" });
+    await page.getByLabel("Target connector").selectOption({ label: "e2e_target" });
+    await page.locator('input[name="mode"][value="cdc"]').check();
+    await page.getByRole("checkbox", { name: "public.customers", exact: true }).check();
+    await page.getByRole("button", { name: "Create task", exact: true }).click();
+    await page.waitForURL((u) => /^\/tasks\/[^/]+$/.test(u.pathname) && u.pathname !== "/tasks/new");
+    const cdcTask = new URL(page.url()).pathname.split("/").pop()!;
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/);
+    await expect.poll(() => page.getByTestId("run-phase").textContent(), { timeout: 60_000, interval: 250 }).toBe("streaming");
+
+    // Written on the source while the page is open: the figures move without a reload.
+    const source = postgres(SOURCE_URL!, { max: 1, onnotice: () => {} });
+    const target = postgres(TARGET_URL!, { max: 1, onnotice: () => {} });
+    try {
+      await source.unsafe(`INSERT INTO public.customers (id, name, email, created_at)
+        SELECT 900000000 + g, 'cdc ' || g, 'cdc' || g || '-${suffix}@example.test', now() FROM generate_series(1, 50) g`);
+      await expect.poll(() => page.getByTestId("cdc-changes").textContent(), { timeout: 30_000, interval: 250 }).toBe("50");
+      expect(await page.getByTestId("cdc-applied-lsn").textContent()).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+      expect(await page.getByTestId("cdc-received-lsn").textContent()).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+      // Nothing is copied in cdc mode: no load percentage to show.
+      expect(await page.getByTestId("run-percent").count()).toBe(0);
+      await shot("run-cdc");
+      // cdc mode starts from an empty target table: exactly the streamed rows are there.
+      const [row] = await target<{ n: number }[]>`SELECT count(*)::int AS n FROM public.customers`;
+      expect(row?.n).toBe(50);
+      await page.getByRole("button", { name: "Stop" }).click();
+      await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 30_000 }).toMatch(/stopped/);
+      // The socket may show "stopped" before the stop request has dropped the slot: wait for that too.
+      const slots = () => source`SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE ${`dtaas_${cdcTask.toLowerCase()}%`}`;
+      await expect.poll(async () => (await slots()).length, { timeout: 15_000 }).toBe(0);
+    } finally {
+      await Promise.all([source.end(), target.end()]);
+    }
   });
 
   it("logs out", async () => {
