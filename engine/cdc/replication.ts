@@ -41,6 +41,8 @@ export interface ReplicationStream {
    * report a position whose changes are not durable on the target.
    */
   acknowledge(flushed: Lsn): void;
+  /** Asks the server for a keepalive at once (a status update with replyRequested): proof of life. */
+  ping(): void;
   /** Settles when the stream ends: rejects with the cause, or resolves after close(). */
   ended: Promise<void>;
   close(): Promise<void>;
@@ -80,7 +82,7 @@ export async function startReplication(options: ReplicationOptions): Promise<Rep
     throw err;
   }
   let lastFlushed = 0n;
-  const reply = (flushed: Lsn) => {
+  const reply = (flushed: Lsn, replyRequested = false) => {
     lastFlushed = flushed > lastFlushed ? flushed : lastFlushed;
     const frame = Buffer.alloc(34);
     frame[0] = 0x72; // 'r'
@@ -88,7 +90,7 @@ export async function startReplication(options: ReplicationOptions): Promise<Rep
     frame.writeBigUInt64BE(lastFlushed, 9);
     frame.writeBigUInt64BE(lastFlushed, 17);
     frame.writeBigInt64BE((BigInt(Date.now()) - PG_EPOCH_MS) * 1000n, 25);
-    frame[33] = 0;
+    frame[33] = replyRequested ? 1 : 0;
     stream.write(frame);
   };
   stream.on("data", (x: Buffer) => {
@@ -108,6 +110,9 @@ export async function startReplication(options: ReplicationOptions): Promise<Rep
     resume: () => void stream.resume(),
     acknowledge: (flushed) => {
       if (!stream.destroyed) reply(flushed);
+    },
+    ping: () => {
+      if (!stream.destroyed) reply(lastFlushed, true);
     },
     ended,
     async close() {

@@ -187,6 +187,28 @@ describe("the CDC stream end to end", () => {
     await expect(start({ slot: "dtaas_no_such_slot" }).done).rejects.toMatchObject({ code: "SLOT_MISSING", retryable: false });
   });
 
+  it("keeps an idle stream alive by asking for keepalives, and fails retryable CDC_STREAM_STALLED when the server goes silent", async () => {
+    const s = start({ receiveTimeoutMs: 1500 });
+    while (!s.stats.connected) await new Promise((r) => setTimeout(r, 10));
+    // Idle far longer than the timeout: the server answers this side's keepalive requests (on its own it
+    // would send one only after half of wal_sender_timeout, 30 s).
+    const settled = await Promise.race([s.done.then(() => "ended", () => "failed"), new Promise((r) => setTimeout(() => r("alive"), 4000))]);
+    expect(settled).toBe("alive");
+    const [slot] = await f.source`SELECT active_pid FROM pg_replication_slots WHERE slot_name = ${f.names.slot}`;
+    const walsender = slot!.active_pid as number;
+    // A frozen walsender: its socket stays open and says nothing, like a peer that vanished without a reset.
+    process.kill(walsender, "SIGSTOP");
+    try {
+      await expect(s.done).rejects.toMatchObject({ code: "CDC_STREAM_STALLED", retryable: true });
+    } finally {
+      process.kill(walsender, "SIGCONT");
+    }
+    // The next stream takes the slot over from the thawed walsender and carries on.
+    await f.sourceTx(`INSERT INTO counters VALUES (101, 1)`);
+    await drain();
+    expect((await f.target`SELECT n FROM counters WHERE id = 101`)[0]).toEqual({ n: 1 });
+  });
+
   it("applies a 200k-row transaction holding no more than the pending bound", async () => {
     await f.sourceTx(`INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 200000) g`);
     const r = await drain({ maxPendingChanges: 10_000 });

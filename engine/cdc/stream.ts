@@ -41,6 +41,13 @@ export interface CdcStreamInput {
    */
   ackIntervalMs?: number;
   /**
+   * Silence after which the stream is presumed dead and fails retryable `CDC_STREAM_STALLED` (default
+   * 60 s; a third of it without a frame makes this side ask the server for a keepalive). A connection
+   * whose peer vanished without a reset would otherwise hold the job forever while the runner keeps
+   * reporting progress.
+   */
+  receiveTimeoutMs?: number;
+  /**
    * Decoded changes held before the socket is paused (default 10 000): the memory bound, and the read-ahead
    * that overlaps receiving with applying. Measured on 250k updates of ~370-byte rows: 20 000 → 328 MiB
    * runner RSS, 5 000 → 196 MiB at the same rate; but 5 000 slowed a pgbench catch-up by a third.
@@ -86,6 +93,7 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
   const commitDelayMs = input.commitDelayMs ?? 50;
   const maxPending = input.maxPendingChanges ?? 10_000;
   const ackIntervalMs = input.ackIntervalMs ?? 250;
+  const receiveTimeoutMs = input.receiveTimeoutMs ?? 60_000;
   const stats = input.stats ?? emptyStreamStats();
   const grouper = new Grouper();
   const control = openPostgres(input.source, { max: 1 });
@@ -102,6 +110,8 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
   let keepaliveEnd: Lsn | null = null;
   let sentAck = 0n;
   let sentAt = 0;
+  let heardAt = Date.now();
+  let pingedAt = 0;
   let paused = false;
   /** A frame that could not be decoded: the stream is unusable, the loop throws it. */
   let failure: unknown = null;
@@ -133,6 +143,7 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
       publication: input.publication,
       onFrame(frame) {
         if (failure) return;
+        heardAt = Date.now();
         serverEnd = maxLsn(serverEnd, frame.walEnd);
         received = maxLsn(received, frame.kind === "data" ? frame.walStart : frame.walEnd);
         try {
@@ -158,7 +169,7 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
         // Nothing to apply and no COMMIT due now: wait for a frame, the commit deadline, or the idle tick.
         // Inside a source transaction no COMMIT can be due: only its next frames matter.
         const commitDue = session && !session.insideTransaction;
-        const wait = commitDue ? Math.max(0, sessionSince + commitDelayMs - Date.now()) : IDLE_TICK_MS;
+        const wait = commitDue ? Math.max(0, sessionSince + commitDelayMs - Date.now()) : Math.min(IDLE_TICK_MS, receiveTimeoutMs / 3);
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           new Promise<void>((resolve) => {
@@ -176,6 +187,7 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
       const batch = grouper.take();
       if (paused && grouper.size < maxPending / 2) {
         paused = false;
+        heardAt = Date.now();
         stream.resume();
       }
       if (!session && batch.pieces.every((p) => p.final && p.changes.length === 0)) {
@@ -212,6 +224,15 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
         sentAt = Date.now();
       }
       refreshLag();
+      // While paused by this side, silence is expected: the socket is not being read.
+      const silent = paused ? 0 : Date.now() - heardAt;
+      if (silent > receiveTimeoutMs) {
+        throw new AppError("CDC_STREAM_STALLED", `The source sent nothing on the replication stream for ${Math.round(silent / 1000)} s.`, { status: 504, retryable: true });
+      }
+      if (silent > receiveTimeoutMs / 3 && Date.now() - pingedAt > receiveTimeoutMs / 3) {
+        stream.ping();
+        pingedAt = Date.now();
+      }
     }
   } catch (err) {
     throw classifyError(err, { subject: "the source database" });
