@@ -26,8 +26,6 @@ export interface ReplicationOptions {
   url: string;
   slot: string;
   publication: string;
-  /** pgoutput protocol version: 1, or 2 to have large transactions streamed while in progress (PG 14+). */
-  protoVersion?: 1 | 2;
   /** Called for every frame, in order, synchronously as it arrives. */
   onFrame(frame: ReplicationFrame): void;
 }
@@ -62,11 +60,10 @@ export async function startReplication(options: ReplicationOptions): Promise<Rep
     onnotice: () => {},
     connection: { ...SESSION_PARAMETERS, application_name: "dtaas-cdc", replication: "database" },
   });
-  const version = options.protoVersion ?? 1;
-  // publication_names is parsed as a list of identifiers: quote it like one, inside the literal.
+  // publication_names is parsed as a list of identifiers: quote it like one, inside the literal. Protocol
+  // 1: a transaction arrives whole at its commit (the server spills large ones to disk meanwhile).
   const publications = quoteIdent(options.publication).replace(/'/g, "''");
-  const streaming = version >= 2 ? ", streaming 'on'" : "";
-  const command = `START_REPLICATION SLOT ${quoteIdent(options.slot)} LOGICAL 0/0 (proto_version '${version}', publication_names '${publications}'${streaming})`;
+  const command = `START_REPLICATION SLOT ${quoteIdent(options.slot)} LOGICAL 0/0 (proto_version '1', publication_names '${publications}')`;
   const query = sql.unsafe(command);
   let closing = false;
   let settle!: [() => void, (e: unknown) => void];
