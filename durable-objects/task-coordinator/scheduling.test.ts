@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expiredLeases, nextWake, planDispatch, retryDelayMs, throughput, type JobState, type TableState } from "./scheduling";
+import { expiredLeases, nextWake, planDispatch, retryDelayMs, retryPlan, throughput, type JobState, type TableState } from "./scheduling";
 
 const job = (key: string, kind: JobState["kind"], tableKey: string | null, status: JobState["status"] = "pending", extra: Partial<JobState> = {}): JobState => ({
   key,
@@ -73,5 +73,18 @@ describe("leases, retries, wake-ups, throughput", () => {
   it("computes rows per second and the ETA from samples", () => {
     expect(throughput([{ time: 0, rows: 0 }, { time: 2_000, rows: 200_000 }], 500_000)).toEqual({ rowsPerSecond: 100_000, etaSeconds: 5 });
     expect(throughput([{ time: 0, rows: 0 }], 10)).toEqual({ rowsPerSecond: 0, etaSeconds: null });
+  });
+});
+
+describe("retryPlan", () => {
+  const options = { maxRetries: 3, retryDelaySeconds: 5 };
+  it("gives a load job maxRetries retries with doubling delays, none for a fatal error", () => {
+    expect([1, 2, 3, 4].map((a) => retryPlan("copy", a, { retryable: true }, options))).toEqual([{ delayMs: 5000 }, { delayMs: 10_000 }, { delayMs: 20_000 }, null]);
+    expect(retryPlan("copy", 1, { retryable: false }, options)).toBeNull();
+  });
+
+  it("keeps the change stream trying while errors are retryable, at most a minute apart", () => {
+    expect([1, 4, 5, 50].map((a) => retryPlan("cdc", a, { retryable: true }, options))).toEqual([{ delayMs: 5000 }, { delayMs: 40_000 }, { delayMs: 60_000 }, { delayMs: 60_000 }]);
+    expect(retryPlan("cdc", 1, { retryable: false }, options)).toBeNull();
   });
 });

@@ -91,6 +91,20 @@ export function retryDelayMs(attempt: number, baseSeconds: number): number {
   return Math.min(15 * 60_000, baseSeconds * 1000 * 2 ** Math.max(0, attempt - 1));
 }
 
+/** The longest wait before the change stream is tried again. */
+export const CDC_MAX_RETRY_DELAY_MS = 60_000;
+
+/**
+ * Whether a failed attempt is tried again, and after how long. A load job has `maxRetries`; the change
+ * stream keeps trying while its errors are retryable (a source or target down for a while must not end
+ * the run, which would drop the slot and lose the stream's position), waiting at most a minute.
+ */
+export function retryPlan(kind: JobKind, attempt: number, error: { retryable: boolean }, options: { maxRetries: number; retryDelaySeconds: number }): { delayMs: number } | null {
+  if (!error.retryable) return null;
+  if (kind === "cdc") return { delayMs: Math.min(CDC_MAX_RETRY_DELAY_MS, retryDelayMs(attempt, options.retryDelaySeconds)) };
+  return attempt <= options.maxRetries ? { delayMs: retryDelayMs(attempt, options.retryDelaySeconds) } : null;
+}
+
 /** The earliest moment something needs the coordinator's attention, or null. */
 export function nextWake(jobs: JobState[], now: number): number | null {
   let next: number | null = null;

@@ -10,7 +10,7 @@ import { buildJob } from "./job-builder";
 import { runProgress, type RunProgress } from "./progress";
 import { RunSpec } from "./run-spec";
 import { RunStore, type JobRecord, type RunRecord } from "./run-store";
-import { expiredLeases, nextWake, planDispatch, retryDelayMs } from "./scheduling";
+import { expiredLeases, nextWake, planDispatch, retryPlan } from "./scheduling";
 import { clearRun, migrate } from "./storage";
 
 /** Result unions, not exceptions: Workers RPC drops custom error properties. */
@@ -312,9 +312,9 @@ export class TaskCoordinator extends DurableObject<Env> {
   /** A failed attempt: retried after a backoff while retries remain and the error allows it; else fatal. */
   private async failAttempt(job: JobRecord, error: JobError): Promise<void> {
     const now = Date.now();
-    const { maxRetries, retryDelaySeconds } = this.store.run()!.spec.options;
-    if (error.retryable && job.attempt <= maxRetries) {
-      const delay = retryDelayMs(job.attempt, retryDelaySeconds);
+    const retry = retryPlan(job.kind, job.attempt, error, this.store.run()!.spec.options);
+    if (retry) {
+      const delay = retry.delayMs;
       this.store.requeueJob(job.key, now + delay, { cleanRange: job.kind === "copy", errorCode: error.code, errorMessage: error.message }, now);
       await this.runLog("warn", "attempt failed; retrying", { job: job.key, attempt: job.attempt, code: error.code, error: error.message, retryInMs: delay });
       return;

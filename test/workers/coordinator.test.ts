@@ -257,6 +257,12 @@ describe("TaskCoordinator change capture", () => {
     expect(run.cdc).toMatchObject({ appliedLsn: "0/2100", changesApplied: 52, transactionsApplied: 4 });
     // Connected again: a later failure gets the whole retry budget again.
     expect((await jobs(stub)).find((j) => j.key === "cdc")).toMatchObject({ attempt: 1 });
+    // A database down for longer than maxRetries (3) attempts does not end a streaming run.
+    for (let i = 0; i < 5; i++) {
+      await stub.runnerEvent({ event: "failed", ...ids(task, runId, await attemptOf(stub, "cdc")), error: { code: "DATABASE_UNREACHABLE", message: "down", retryable: true } });
+    }
+    expect((await jobs(stub)).find((j) => j.key === "cdc")).toMatchObject({ status: "dispatched", attempt: 6 });
+    expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "running", phase: "streaming" });
 
     expect((await client.post(`/tasks/${task.id}/stop`)).json).toEqual({ status: "stopped" });
     expect(await report(second, figures(11, "0/2200"))).toEqual({ accepted: false });
