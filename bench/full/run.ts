@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [full] [--pg <superuser URL>] [--scale 20] [--only pgbench|wide] [--runs 1]
- *                   [--chunk-rows N] [--parallel-tables N] [--no-validate] [--poll-ms 50]
+ *                   [--chunk-rows N] [--parallel-tables N] [--no-validate] [--poll-ms 2000]
  *                   [--tools pipe,pg_dump,pgcopydb,dtaas]`
  *
  * The full-load benchmark: pgbench_accounts (100,000 rows per scale unit) and a 12-column mixed-type table
@@ -33,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       "chunk-rows": { type: "string", default: "1000000" },
       "parallel-tables": { type: "string", default: "2" },
       "no-validate": { type: "boolean", default: false },
-      "poll-ms": { type: "string", default: "50" },
+      "poll-ms": { type: "string", default: "2000" },
       tools: { type: "string", default: TOOLS.join(",") },
     },
   });
