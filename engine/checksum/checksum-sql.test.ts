@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import type { ColumnInfo, TableInfo } from "../catalog/types";
+import { checksumSql, rowHashSql } from "./checksum-sql";
+
+function column(name: string, typeName: string, position: number, more: Partial<ColumnInfo> = {}): ColumnInfo {
+  return { name, position, dataType: typeName, typeSchema: "pg_catalog", typeName, typeKind: "b", isArray: false, nullable: true, defaultExpr: null, generated: "", identity: "", ...more };
+}
+
+const table = (columns: ColumnInfo[]): TableInfo => ({ schema: "s", name: "t", columns, primaryKey: ["id"], estimatedRows: 10, sizeBytes: 8192 });
+
+describe("rowHashSql", () => {
+  it("hashes exact types by type with a seed per position, everything else as one record text, in attnum order", () => {
+    const sql = rowHashSql(
+      table([
+        column("f", "float8", 3),
+        column("id", "int4", 1),
+        column("pad", "bpchar", 2),
+        column("mood", "mood", 4, { typeSchema: "public", typeKind: "e" }),
+        column("ids", "int4", 5, { isArray: true }),
+        column("at", "timestamptz", 6),
+      ]),
+    );
+    expect(sql).toBe(
+      `hashint8extended(coalesce(hashint4extended("id"::"pg_catalog"."int4", 1), 1)` +
+        ` # coalesce(hashint8extended(octet_length("pad"::"pg_catalog"."bpchar"), hashbpcharextended("pad"::"pg_catalog"."bpchar" COLLATE "C", 2)), 2)` +
+        ` # coalesce(timestamp_hash_extended("at"::"pg_catalog"."timestamptz" AT TIME ZONE 'UTC', 6), 6)` +
+        ` # hashtextextended(ROW("f", "mood", "ids")::text, 0), 0)`,
+    );
+  });
+
+  it("uses the record text alone when no column has an exact typed hash", () => {
+    expect(rowHashSql(table([column("j", "jsonb", 1), column("d", "domain", 2, { typeSchema: "public", typeKind: "d" })]))).toBe(
+      `hashtextextended(ROW("j", "d")::text, 0)`,
+    );
+  });
+
+  it("counts and sums over the chunk's condition on the named table", () => {
+    const sql = checksumSql(table([column("id", "int8", 1)]), { index: 0, lo: ["5"], hi: null, wholeTable: false }, undefined, { schema: "x", name: "y" });
+    expect(sql).toBe(
+      `SELECT count(*)::text AS rows, coalesce(sum(hashint8extended(coalesce(hashint8extended("id"::"pg_catalog"."int8", 1), 1), 0)), 0)::text AS hash
+    FROM "x"."y" WHERE ("id" >= '5'::"pg_catalog"."int8")`,
+    );
+  });
+});
