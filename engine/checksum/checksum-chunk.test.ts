@@ -71,6 +71,8 @@ describe("checksumChunk", () => {
     ["text", "''", "NULL"],
     ["int4", "0", "NULL"],
     ["bool", "false", "NULL"],
+    ["bpchar[]", "'{a}'", "'{\"a \"}'"],
+    ["float8", "NULL", "'NaN'"],
   ];
   for (const [type, a, b] of distinct) {
     it(`tells ${a} from ${b} as ${type}`, async () => {

@@ -9,28 +9,33 @@ function column(name: string, typeName: string, position: number, more: Partial<
 const table = (columns: ColumnInfo[]): TableInfo => ({ schema: "s", name: "t", columns, primaryKey: ["id"], estimatedRows: 10, sizeBytes: 8192 });
 
 describe("rowHashSql", () => {
-  it("hashes exact types by type with a seed per position, everything else as one record text, in attnum order", () => {
+  it("hashes exact types by type, others by their own text, each with a seed per position, the rest as one record text", () => {
     const sql = rowHashSql(
       table([
         column("f", "float8", 3),
         column("id", "int4", 1),
         column("pad", "bpchar", 2),
         column("mood", "mood", 4, { typeSchema: "public", typeKind: "e" }),
-        column("ids", "int4", 5, { isArray: true }),
+        column("pads", "bpchar", 5, { isArray: true }),
         column("at", "timestamptz", 6),
+        column("pos", "positive", 7, { typeSchema: "public", typeKind: "d" }),
+        column("pair", "pair", 8, { typeSchema: "public", typeKind: "c" }),
       ]),
     );
     expect(sql).toBe(
       `hashint8extended(coalesce(hashint4extended("id"::"pg_catalog"."int4", 1), 1)` +
         ` # coalesce(hashint8extended(octet_length("pad"::"pg_catalog"."bpchar"), hashbpcharextended("pad"::"pg_catalog"."bpchar" COLLATE "C", 2)), 2)` +
+        ` # coalesce(hashtextextended("f"::text COLLATE "C", 3), 3)` +
+        ` # coalesce(hashtextextended("mood"::text COLLATE "C", 4), 4)` +
+        ` # coalesce(hashtextextended("pads"::text COLLATE "C", 5), 5)` +
         ` # coalesce(timestamp_hash_extended("at"::"pg_catalog"."timestamptz" AT TIME ZONE 'UTC', 6), 6)` +
-        ` # hashtextextended(ROW("f", "mood", "ids")::text, 0), 0)`,
+        ` # hashtextextended(ROW("pos", "pair")::text, 0), 0)`,
     );
   });
 
-  it("uses the record text alone when no column has an exact typed hash", () => {
-    expect(rowHashSql(table([column("j", "jsonb", 1), column("d", "domain", 2, { typeSchema: "public", typeKind: "d" })]))).toBe(
-      `hashtextextended(ROW("j", "d")::text, 0)`,
+  it("uses the record text alone when every column needs it", () => {
+    expect(rowHashSql(table([column("p", "pair", 1, { typeSchema: "public", typeKind: "c" }), column("d", "positive", 2, { typeSchema: "public", typeKind: "d" })]))).toBe(
+      `hashtextextended(ROW("p", "d")::text, 0)`,
     );
   });
 
