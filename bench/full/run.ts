@@ -11,6 +11,7 @@
  * never asserted. JSON goes to test-output/bench/full-<timestamp>.json.
  */
 import { cpus } from "node:os";
+import { TaskOptions } from "../../engine/task-config";
 import { parseArgs } from "node:util";
 import { StackClient } from "../../test/support/api-client";
 import { startLocalStack, type LocalStack } from "../../test/support/local-stack";
@@ -30,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       only: { type: "string" },
       runs: { type: "string", default: "1" },
       // The task defaults (engine/task-config.ts), so the figures are what a user gets.
-      "chunk-rows": { type: "string", default: "1000000" },
+      "chunk-rows": { type: "string", default: String(TaskOptions.parse({}).chunkRows) },
       "parallel-tables": { type: "string", default: "2" },
       "no-validate": { type: "boolean", default: false },
       "poll-ms": { type: "string", default: "2000" },
