@@ -73,6 +73,11 @@ describe("checksumChunk", () => {
     ["bool", "false", "NULL"],
     ["bpchar[]", "'{a}'", "'{\"a \"}'"],
     ["float8", "NULL", "'NaN'"],
+    ["float8", "0.1", "0.30000000000000004 - 0.2"],
+    ["float4", "'-0'", "0"],
+    ["date", "'infinity'", "'-infinity'"],
+    ["date", "'infinity'", "NULL"],
+    ["date", "'2024-02-29'", "'2024-03-01'"],
   ];
   for (const [type, a, b] of distinct) {
     it(`tells ${a} from ${b} as ${type}`, async () => {

