@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { StackClient } from "../../test/support/api-client";
+import { watchRuns } from "./watch-run";
 import { processMemory, resetPeak, runnerPid, sampleRss } from "../rss";
 
 /**
  * DTaaS side of the full-load benchmark: one full_load task per copy, driven through the public API exactly
  * as a client would, timed from the POST /tasks/:id/start request to the first GET /runs/:id that answers
- * `succeeded` (polled every `pollMs`, 50 by default; the coordinator writes a terminal state to D1 at once).
+ * `succeeded`. That GET is sent when the task's WebSocket reports the run's end (then every 20 ms until D1,
+ * written right after the message, agrees), or every `pollMs` as a fallback.
  */
 
 export interface DtaasOptions {
@@ -56,8 +58,8 @@ export async function createFullLoadTask(api: StackClient, ids: { sourceId: stri
   return (await api.expectOk("POST", "/tasks", body)).id as string;
 }
 
-/** `pollMs`: how often GET /runs/:id is asked; each poll costs Worker CPU on this (2-core) machine. */
-export async function runTask(api: StackClient, runnerUrl: string, taskId: string, { pollMs = 50, timeoutMs = 1_800_000 } = {}): Promise<DtaasRun> {
+/** `pollMs`: the fallback poll of GET /runs/:id; each poll costs Worker CPU on this (2-core) machine. */
+export async function runTask(api: StackClient, runnerUrl: string, taskId: string, { pollMs = 2000, timeoutMs = 1_800_000 } = {}): Promise<DtaasRun> {
   const pidBefore = await runnerPid(runnerUrl);
   const hwmReset = resetPeak(pidBefore);
   const rssBeforeMiB = processMemory(pidBefore).rssMiB;
@@ -66,15 +68,19 @@ export async function runTask(api: StackClient, runnerUrl: string, taskId: strin
   const started = performance.now();
   let run: any;
   let sampledPeakMiB = 0;
+  const watch = await watchRuns(api, taskId);
   try {
     const { runId } = (await api.expectOk("POST", `/tasks/${taskId}/start`)) as { runId: string };
+    let endSeen = false;
+    const ended = watch.ended(runId).then(() => (endSeen = true));
     for (;;) {
       run = await api.expectOk("GET", `/runs/${runId}`);
       if (run.status !== "running" && run.status !== "queued") break;
       if (performance.now() - started > timeoutMs) throw new Error(`run ${runId} still ${run.status}/${run.phase} after ${timeoutMs / 1000} s`);
-      await sleep(pollMs);
+      await (endSeen ? sleep(20) : Promise.race([ended, sleep(pollMs)]));
     }
   } finally {
+    watch.close();
     sampledPeakMiB = sampler.stop();
   }
   const seconds = (performance.now() - started) / 1000;

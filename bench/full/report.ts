@@ -103,7 +103,7 @@ export function printReport(r: FullBenchReport): void {
   const o = r.options.dtaas;
   console.log(`\nFull-load benchmark — ${r.machine.cores} cores, PostgreSQL ${r.server.version} (${r.server.origin}), scale ${r.options.scale}, median of ${r.options.runs} run(s)`);
   console.log(`load before: ${r.machine.uptimeBefore.trim()}\nload after:  ${r.machine.uptimeAfter.trim()}`);
-  console.log(`DTaaS task options: chunkRows ${n(o.chunkRows)}, parallelTables ${o.parallelTables}, validate ${o.validate}, targetTableMode drop_and_create; GET /runs/:id every ${r.options.pollMs} ms; warm-up run ${n(r.warmupSeconds, 2)} s`);
+  console.log(`DTaaS task options: chunkRows ${n(o.chunkRows)}, parallelTables ${o.parallelTables}, validate ${o.validate}, targetTableMode drop_and_create; run end seen over the task's WebSocket (GET /runs/:id every ${r.options.pollMs} ms as a fallback); warm-up run ${n(r.warmupSeconds, 2)} s`);
   for (const d of r.datasets) {
     const mb = d.source.totalBytes / 1e6;
     console.log(`\n${d.table}: ${n(d.source.rows)} rows, ${n(mb, 1)} MB (pg_total_relation_size of the source: heap ${n(d.source.heapBytes / 1e6, 1)} MB + primary key; the MB/s basis)`);

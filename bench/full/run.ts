@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [full] [--pg <superuser URL>] [--scale 20] [--only pgbench|wide] [--runs 1]
- *                   [--chunk-rows N] [--parallel-tables N] [--no-validate] [--poll-ms 50]
+ *                   [--chunk-rows N] [--parallel-tables N] [--no-validate] [--poll-ms 2000]
  *                   [--tools pipe,pg_dump,pgcopydb,dtaas]`
  *
  * The full-load benchmark: pgbench_accounts (100,000 rows per scale unit) and a 12-column mixed-type table
@@ -11,6 +11,7 @@
  * never asserted. JSON goes to test-output/bench/full-<timestamp>.json.
  */
 import { cpus } from "node:os";
+import { TaskOptions } from "../../engine/task-config";
 import { parseArgs } from "node:util";
 import { StackClient } from "../../test/support/api-client";
 import { startLocalStack, type LocalStack } from "../../test/support/local-stack";
@@ -30,10 +31,10 @@ export async function main(argv: string[]): Promise<number> {
       only: { type: "string" },
       runs: { type: "string", default: "1" },
       // The task defaults (engine/task-config.ts), so the figures are what a user gets.
-      "chunk-rows": { type: "string", default: "1000000" },
+      "chunk-rows": { type: "string", default: String(TaskOptions.parse({}).chunkRows) },
       "parallel-tables": { type: "string", default: "2" },
       "no-validate": { type: "boolean", default: false },
-      "poll-ms": { type: "string", default: "50" },
+      "poll-ms": { type: "string", default: "2000" },
       tools: { type: "string", default: TOOLS.join(",") },
     },
   });

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { Job, RunnerEvent, type CdcStreamStats, type JobOutcome } from "../../engine/jobs/protocol";
 import { createLogger, type Logger } from "../../engine/log/logger";
 import { enqueueRunEvent, RUN_END_NOTIFIED_KEY } from "../../worker/src/webhooks/enqueue";
+import { CHUNKS_IN_FLIGHT_PER_TABLE } from "../../engine/plan/boundaries";
 import { resolveFilters } from "../../engine/plan/variables";
 import type { ValidationTable } from "../../worker/src/runs/validate";
 import { dropCdc, initialCdcState, lagAlert, withStreamStats } from "./cdc";
@@ -19,7 +20,6 @@ export type StopResult = { ok: true; status: RunRecord["status"] } | { ok: false
 
 const D1_SYNC_INTERVAL_MS = 1000;
 const BROADCAST_INTERVAL_MS = 500;
-const CHUNKS_PER_TABLE = 2;
 
 interface JobError {
   code: string;
@@ -187,7 +187,7 @@ export class TaskCoordinator extends DurableObject<Env> {
   }
 
   private async dispatch(run: RunRecord, now: number): Promise<void> {
-    const limits = { parallelTables: run.spec.options.parallelTables, chunksPerTable: CHUNKS_PER_TABLE };
+    const limits = { parallelTables: run.spec.options.parallelTables, chunksPerTable: CHUNKS_IN_FLIGHT_PER_TABLE };
     const plan = planDispatch(this.store.jobs(), this.store.tables(), limits, now);
     for (const key of plan.activate) this.store.setTable(key, { status: "copying" }, now);
     const messages: MessageSendRequest[] = [];

@@ -22,13 +22,30 @@ export async function finishTable(input: FinishTableInput): Promise<void> {
   if (created) {
     const existing = await constraintNames(target, targetRef);
     const pk = primaryKeySql(table, targetRef);
-    if (pk && !existing.primaryKey) await target.unsafe(pk);
+    if (pk && !existing.primaryKey) await buildIndex(target, pk);
     for (const statement of await secondaryIndexSql(source, table, targetRef)) {
-      if (statement.constraint === undefined || !existing.names.has(statement.constraint)) await target.unsafe(statement.sql);
+      if (statement.constraint === undefined || !existing.names.has(statement.constraint)) await buildIndex(target, statement.sql);
     }
   }
   await resetIdentities(target, table, targetRef);
   await target.unsafe(`ANALYZE ${qualify(targetRef)}`);
+}
+
+/**
+ * Sort memory for one index build, in kB: enough to sort a few million keys in memory (2M int4 keys:
+ * 0.56 s at the default 64 MB, 0.42 s at 256 MB). Used only while the index is built.
+ */
+const INDEX_BUILD_MEMORY_KB = 256 * 1024;
+
+/**
+ * Runs an index-building statement with at least INDEX_BUILD_MEMORY_KB of maintenance_work_mem (never
+ * less than the server's own setting). The setting and the statement go in one simple-protocol message,
+ * one implicit transaction, so the setting is local to it and the pooled session is left as it was.
+ */
+async function buildIndex(sql: postgres.Sql, statement: string): Promise<void> {
+  await sql.unsafe(
+    `SELECT set_config('maintenance_work_mem', greatest(setting::int8, ${INDEX_BUILD_MEMORY_KB}) || 'kB', true) FROM pg_settings WHERE name = 'maintenance_work_mem';\n${statement}`,
+  );
 }
 
 async function constraintNames(sql: postgres.Sql, ref: TableRef): Promise<{ primaryKey: boolean; names: Set<string> }> {

@@ -10,6 +10,14 @@ describe("chunk boundaries", () => {
     expect(chunkCount(1_000_000, 100_000)).toBe(10);
   });
 
+  it("counts chunks in multiples of the chunks in flight, none larger than chunkRows", () => {
+    expect(chunkCount(1_000_000, 1_000_000, 2)).toBe(1);
+    expect(chunkCount(1_000_001, 1_000_000, 2)).toBe(2);
+    expect(chunkCount(2_000_000, 1_000_000, 2)).toBe(2);
+    expect(chunkCount(2_010_000, 1_000_000, 2)).toBe(4);
+    expect(chunkCount(10_000_000, 1_000_000, 3)).toBe(12);
+  });
+
   it("picks evenly spaced, strictly increasing boundaries", () => {
     const sorted = Array.from({ length: 101 }, (_, i) => [String(i)]);
     expect(pickBoundaries(sorted, 4)).toEqual([["25"], ["50"], ["75"]]);

@@ -3,10 +3,21 @@ import type { Chunk } from "./chunk";
 /** Key values as text, in key order. */
 export type KeyTuple = string[];
 
-/** How many chunks a table of `estimatedRows` rows is split into (at least one). */
-export function chunkCount(estimatedRows: number, chunkRows: number): number {
+/** Chunks of one table the coordinator copies at once (durable-objects/task-coordinator). */
+export const CHUNKS_IN_FLIGHT_PER_TABLE = 2;
+
+/**
+ * How many chunks a table of `estimatedRows` rows is split into: one when it holds at most `chunkRows`
+ * rows, else the fewest multiple of `lanes` whose chunks hold at most `chunkRows`. A multiple, so that the
+ * chunks in flight end together instead of a lone last chunk running alone (2.01M rows at 1M: 4 chunks,
+ * not 3). Not more for a table that fits one chunk: chunks of one table in flight together contend
+ * for its heap and gained nothing on 2 cores (task-config.ts).
+ */
+export function chunkCount(estimatedRows: number, chunkRows: number, lanes = 1): number {
   if (!(chunkRows >= 1)) throw new Error("chunkRows must be ≥ 1");
-  return Math.max(1, Math.ceil(Math.max(0, estimatedRows) / chunkRows));
+  const rows = Math.max(0, estimatedRows);
+  if (rows <= chunkRows) return 1;
+  return lanes * Math.ceil(rows / (chunkRows * lanes));
 }
 
 /** Sampled rows wanted per chunk boundary: enough that chunk sizes stay within a few percent. */

@@ -1,7 +1,7 @@
 import type postgres from "postgres";
 import type { TableInfo } from "../catalog/types";
 import { castTypeOf, qualify, quoteIdent, quoteLiteral } from "../ddl/quote";
-import { chunkCount, chunksFromBoundaries, pickBoundaries, samplePercent, sampleStep, type KeyTuple } from "./boundaries";
+import { CHUNKS_IN_FLIGHT_PER_TABLE, chunkCount, chunksFromBoundaries, pickBoundaries, samplePercent, sampleStep, type KeyTuple } from "./boundaries";
 import { keyColumns, type Chunk } from "./chunk";
 import { querySettled } from "./session";
 
@@ -10,16 +10,17 @@ const PAGE_BYTES = 8192;
 const ESTIMATE_BLOCKS = 256;
 
 /**
- * Splits a table into primary-key range chunks of about `chunkRows` rows without scanning it: from
+ * Splits a table into primary-key range chunks of at most about `chunkRows` rows, as many as chunkCount
+ * says for `lanes` chunks in flight (the coordinator's by default), without scanning it: from
  * pg_stats histogram bounds (single-column keys, when fine enough) or an ordered TABLESAMPLE SYSTEM
  * sample. Whatever the estimates, the chunks cover the whole key space with no gaps and no overlaps
  * (first lo = null, last hi = null), so stale statistics only make chunks uneven, never rows lost.
  */
-export async function planChunks(sql: postgres.Sql, table: TableInfo, options: { chunkRows: number }): Promise<Chunk[]> {
+export async function planChunks(sql: postgres.Sql, table: TableInfo, options: { chunkRows: number; lanes?: number }): Promise<Chunk[]> {
   if (table.primaryKey.length === 0) return [{ index: 0, lo: null, hi: null, wholeTable: true }];
   const pages = Math.max(1, Math.ceil(table.sizeBytes / PAGE_BYTES));
   const estimated = table.estimatedRows >= 0 ? table.estimatedRows : await estimateRows(sql, table, pages);
-  const chunks = chunkCount(estimated, options.chunkRows);
+  const chunks = chunkCount(estimated, options.chunkRows, options.lanes ?? CHUNKS_IN_FLIGHT_PER_TABLE);
   if (chunks <= 1) return chunksFromBoundaries([]);
   const histogram = table.primaryKey.length === 1 ? await histogramBounds(sql, table) : [];
   const sorted = histogram.length > chunks ? histogram : await orderedSample(sql, table, estimated, pages, chunks);

@@ -26,7 +26,9 @@ export async function transferTable(
   const chunkRows: number[] = [];
   let bytes = 0;
   for (const chunk of chunks) {
-    const r = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef, chunk, filter: options.filter });
+    // As the coordinator does: a first attempt into a table prepare created or emptied skips the clean.
+    const cleanRange = options.mode === "append";
+    const r = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef, chunk, filter: options.filter, cleanRange });
     chunkRows.push(r.rows);
     bytes += r.bytes;
   }

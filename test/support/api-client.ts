@@ -19,6 +19,11 @@ export class StackClient {
     return { status: res.status, json: text ? JSON.parse(text) : null, text };
   }
 
+  /** Headers that authenticate a request made outside `request` (a WebSocket upgrade). */
+  authHeaders(): Record<string, string> {
+    return { "cf-connecting-ip": this.ip, ...(this.cookie ? { cookie: this.cookie } : {}) };
+  }
+
   get = (path: string) => this.request("GET", path);
   post = (path: string, body?: unknown) => this.request("POST", path, body ?? {});
   patch = (path: string, body: unknown) => this.request("PATCH", path, body);

@@ -19,7 +19,7 @@ describe("tasks", () => {
       targetId: target,
       mode: "full_load",
       tables: { include: ["public.*"], exclude: [], filters: {} },
-      options: { parallelTables: 2, chunkRows: 1000000, maxRetries: 3, retryDelaySeconds: 5, targetTableMode: "drop_and_create", validate: true },
+      options: { parallelTables: 2, chunkRows: 4000000, maxRetries: 3, retryDelaySeconds: 5, targetTableMode: "drop_and_create", validate: true },
       variables: {},
       latestRun: null,
     });

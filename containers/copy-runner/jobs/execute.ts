@@ -1,6 +1,5 @@
 import type postgres from "postgres";
 import { selectTables } from "../../../engine/catalog/select";
-import { checksumChunk } from "../../../engine/checksum/checksum-chunk";
 import { copyChunk } from "../../../engine/copy/copy-chunk";
 import { finishTable } from "../../../engine/copy/finish";
 import { prepareTarget } from "../../../engine/ddl/prepare-target";
@@ -32,7 +31,7 @@ export async function executeJob(job: Job, pools: Pools, progress: Progress, sig
     case "prepare":
       return prepare(job, source, target);
     case "copy_chunk":
-      return copy(job, source, target, progress);
+      return copy(job, progress);
     case "finish_table":
       return finish(job, source, target);
     case "cdc_stream":
@@ -77,7 +76,7 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
   return { type: "prepare", tables, cdc };
 }
 
-async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sql, progress: Progress): Promise<JobOutcome> {
+async function copy(job: CopyChunkJob, progress: Progress): Promise<JobOutcome> {
   const filter = job.filters as RowFilter[];
   const result = await copyChunk({
     source: job.source.url,
@@ -91,18 +90,11 @@ async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sq
     onProgress: (bytes) => {
       progress.bytes = bytes;
     },
+    validate: job.validate,
   });
   progress.rows = result.rows;
   progress.bytes = result.bytes;
-  let checksum = null;
-  if (job.validate) {
-    const [src, tgt] = await Promise.all([
-      checksumChunk(source, job.table, job.chunk, filter),
-      checksumChunk(target, job.table, job.chunk, filter, job.targetTable),
-    ]);
-    checksum = { source: src, target: tgt };
-  }
-  return { type: "copy_chunk", rows: result.rows, bytes: result.bytes, checksum };
+  return { type: "copy_chunk", rows: result.rows, bytes: result.bytes, checksum: result.checksum };
 }
 
 async function finish(job: FinishTableJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {

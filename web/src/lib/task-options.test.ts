@@ -17,12 +17,12 @@ describe("task options form", () => {
 
   it("round-trips defaults into the API's options", () => {
     const values = initialValues(fields);
-    expect(values.chunkRows).toBe("1000000");
+    expect(values.chunkRows).toBe("4000000");
     expect(values.targetSchema).toBe("");
     const result = toOptions(fields, values);
     expect(result).toEqual({
       ok: true,
-      options: { parallelTables: 2, chunkRows: 1_000_000, maxRetries: 3, retryDelaySeconds: 5, targetTableMode: "drop_and_create", validate: true },
+      options: { parallelTables: 2, chunkRows: 4_000_000, maxRetries: 3, retryDelaySeconds: 5, targetTableMode: "drop_and_create", validate: true },
     });
   });
 

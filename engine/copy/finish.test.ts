@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { TableRef } from "../catalog/types";
+import { prepareTarget } from "../ddl/prepare-target";
+import { tableDigest } from "../test-support/table-digest";
+import { readTableInfo } from "../test-support/table-info";
+import { connect, createTestDatabases, type TestDatabases } from "../test-support/test-databases";
+import { copyChunk } from "./copy-chunk";
+import { finishTable } from "./finish";
+
+const ref = (name: string): TableRef => ({ schema: "public", name });
+const all = { index: 0, lo: null, hi: null, wholeTable: false };
+
+describe("loading a table in one chunk, then finishing it", () => {
+  let dbs: TestDatabases;
+  beforeAll(async () => {
+    dbs = await createTestDatabases(inject("pgUrl"), "finish");
+    await dbs.source.unsafe(`
+      CREATE TABLE one (id int PRIMARY KEY, v text);
+      INSERT INTO one SELECT g, 'v' || g FROM generate_series(1, 5000) g;`);
+  });
+  afterAll(() => dbs?.drop());
+
+  it("loads the only chunk of a table it created frozen, then keys it without changing the session's settings", async () => {
+    const table = await readTableInfo(dbs.source, ref("one"));
+    const [prepared] = await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: ref("one") }]);
+    expect(prepared!.created).toBe(true);
+    const result = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("one"), chunk: all, cleanRange: false, validate: true });
+    expect(result.checksum!.target).toEqual(result.checksum!.source);
+    const session = connect(dbs.targetUrl, 1);
+    try {
+      const [before] = await session.unsafe<{ v: string }[]>(`SELECT current_setting('maintenance_work_mem') AS v`);
+      await finishTable({ source: dbs.source, target: session, table, targetRef: ref("one"), created: true });
+      const [after] = await session.unsafe<{ v: string }[]>(`SELECT current_setting('maintenance_work_mem') AS v`);
+      expect(after!.v).toBe(before!.v);
+      const [pk] = await session.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'one'::regclass AND contype = 'p'`);
+      expect(pk!.n).toBe(1);
+      // COPY FREEZE marks every page it fills all-visible (and frozen) at once; ANALYZE reports the count.
+      const [vm] = await session.unsafe<{ filled: number; visible: number }[]>(
+        `SELECT (SELECT count(DISTINCT (ctid::text::point)[0])::int FROM one) AS filled, relallvisible AS visible FROM pg_class WHERE oid = 'one'::regclass`,
+      );
+      expect(vm!.filled).toBeGreaterThan(0);
+      expect(vm!.visible).toBeGreaterThanOrEqual(vm!.filled);
+    } finally {
+      await session.end();
+    }
+    expect(await tableDigest(dbs.target, ref("one"))).toEqual(await tableDigest(dbs.source, ref("one")));
+  });
+});
