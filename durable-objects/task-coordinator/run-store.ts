@@ -222,6 +222,10 @@ export class RunStore {
   }
 
   /** A repeating job (change capture) done with one round: in line again, with a fresh retry budget. */
+  requireCleanRange(key: string): void {
+    this.sql.exec("UPDATE jobs SET clean_range = 1 WHERE key = ?", key);
+  }
+
   /** A long-running attempt proved healthy: its later failure starts a fresh series of retries. */
   resetAttempts(key: string): void {
     this.sql.exec("UPDATE jobs SET attempt = 1 WHERE key = ? AND status = 'dispatched'", key);

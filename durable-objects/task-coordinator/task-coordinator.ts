@@ -107,7 +107,11 @@ export class TaskCoordinator extends DurableObject<Env> {
     const job = this.store.jobByAttempt(attemptId);
     if (!run || run.status !== "running" || !job || job.status !== "dispatched") return null;
     try {
-      return await buildJob(this.env, this.store, run, job);
+      const payload = await buildJob(this.env, this.store, run, job);
+      // Handed out once without clearing its range: any later delivery of a copy (a queue redelivery of
+      // this very attempt to a runner that restarted after committing it, or a retry) must clear it first.
+      if (job.kind === "copy" && !job.cleanRange) this.store.requireCleanRange(job.key);
+      return payload;
     } catch (e) {
       const err = e as { code?: string; message?: string };
       await this.failAttempt(job, { code: err.code ?? "JOB_BUILD_FAILED", message: err.message ?? "The job could not be built.", retryable: false });

@@ -118,6 +118,18 @@ describe("TaskCoordinator", () => {
     expect(job.status).toBe("failed");
   });
 
+  it("hands a chunk out without clearing its range only once: a redelivery of the same attempt clears it", async () => {
+    const { task, runId, stub } = await startRun();
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
+    const attempt = await attemptOf(stub, chunkKey("a", 0));
+    const first = await stub.jobFor(attempt);
+    expect(first).toMatchObject({ type: "copy_chunk", cleanRange: false });
+    // The runner may have committed the first delivery and restarted (forgetting the attempt id) before
+    // the queue delivers the message again: without clearing, the rows would be there twice.
+    const again = await stub.jobFor(attempt);
+    expect(again).toMatchObject({ type: "copy_chunk", attemptId: attempt, cleanRange: true });
+  });
+
   it("a fatal error fails the run at once", async () => {
     const { client, task, runId, stub } = await startRun();
     await stub.runnerEvent({ event: "failed", ...ids(task, runId, await attemptOf(stub, "prepare")), error: { code: "AUTH_FAILED", message: "password authentication failed", retryable: false } });
