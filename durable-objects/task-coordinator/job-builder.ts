@@ -46,9 +46,9 @@ export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: J
     targetTable,
     chunk: store.chunkOf(job.key) as Extract<Job, { type: "copy_chunk" }>["chunk"],
     filters: resolveFilters(filters, spec.variables),
-    // With change capture the source moves during the load, so chunks cannot be compared as they are
-    // copied; the target converges afterwards and is validated at a quiet point instead.
-    validate: spec.options.validate && spec.mode === "full_load",
+    // The checksums read the COPY's own snapshot and the chunk's own transaction on the target, so a
+    // source written during the load (full_load_and_cdc) validates too. A `cdc` run copies nothing.
+    validate: spec.options.validate,
     cleanRange: job.cleanRange,
   };
 }

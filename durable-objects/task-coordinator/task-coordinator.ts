@@ -214,7 +214,7 @@ export class TaskCoordinator extends DurableObject<Env> {
       if (outcome.tables.length === 0) {
         return this.failRun({ code: "NO_TABLES_SELECTED", message: "No source table matches the task's include/exclude patterns." });
       }
-      const validation = run.spec.options.validate && run.spec.mode === "full_load" ? "pending" : "skipped";
+      const validation = run.spec.options.validate && run.spec.mode !== "cdc" ? "pending" : "skipped";
       // A first attempt into a table prepare just created or emptied need not clear its range; `append`
       // keeps the target's rows, so there every attempt replaces its range (see engine copyChunk).
       const cleanFirst = run.spec.options.targetTableMode === "append";
