@@ -264,6 +264,9 @@ export class TaskCoordinator extends DurableObject<Env> {
     this.store.finishJob(job.key, "done", {}, now);
     const table = this.store.table(tableKey)!;
     this.store.setTable(tableKey, { status: "succeeded", validation: table.validation === "pending" ? "passed" : table.validation }, now);
+    if (outcome.type === "finish_table" && outcome.skipped.length > 0) {
+      await this.runLog("warn", "constraints not copied", { table: this.tableName(tableKey), skipped: outcome.skipped });
+    }
     await this.runLog("info", "table done", { table: this.tableName(tableKey) });
     if (this.store.tables().every((t) => t.status === "succeeded")) {
       if (run.spec.mode === "full_load_and_cdc") return this.startStreaming(now);

@@ -45,4 +45,30 @@ describe("loading a table in one chunk, then finishing it", () => {
     }
     expect(await tableDigest(dbs.target, ref("one"))).toEqual(await tableDigest(dbs.source, ref("one")));
   });
+
+  it("adds the source's CHECK constraints after the load, keeps NOT VALID ones unvalidated, and skips one the target cannot take", async () => {
+    await dbs.source.unsafe(`
+      CREATE SCHEMA rules;
+      CREATE FUNCTION rules.is_even(n int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT n % 2 = 0';
+      CREATE TABLE checked (id int PRIMARY KEY, qty int CHECK (qty > 0), code text, pair int,
+        CONSTRAINT code_upper CHECK (code = upper(code)), CONSTRAINT pair_even CHECK (rules.is_even(pair)));
+      INSERT INTO checked SELECT g, g, 'C' || g, 2 * g FROM generate_series(1, 100) g;
+      ALTER TABLE checked ADD CONSTRAINT small_id CHECK (id < 1000) NOT VALID;`);
+    const table = await readTableInfo(dbs.source, ref("checked"));
+    await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: ref("checked") }]);
+    await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("checked"), chunk: all, cleanRange: false, validate: false });
+    const { skipped } = await finishTable({ source: dbs.source, target: dbs.target, table, targetRef: ref("checked"), created: true });
+    expect(skipped.map((s) => s.constraint)).toEqual(["pair_even"]);
+    expect(skipped[0]!.reason).toMatch(/rules/);
+    const checks = await dbs.target<{ conname: string; convalidated: boolean }[]>`
+      SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'checked'::regclass AND contype = 'c' ORDER BY conname`;
+    expect(checks).toEqual([
+      { conname: "checked_qty_check", convalidated: true },
+      { conname: "code_upper", convalidated: true },
+      { conname: "small_id", convalidated: false },
+    ]);
+    await expect(dbs.target.unsafe(`INSERT INTO checked VALUES (1000000, 0, 'X', 2)`)).rejects.toMatchObject({ code: "23514" });
+    // Repeating the finish (a retried job) changes nothing.
+    expect((await finishTable({ source: dbs.source, target: dbs.target, table, targetRef: ref("checked"), created: true })).skipped.map((s) => s.constraint)).toEqual(["pair_even"]);
+  });
 });

@@ -1,7 +1,9 @@
 import type postgres from "postgres";
 import type { TableInfo, TableRef } from "../catalog/types";
 import { qualify, quoteIdent, quoteLiteral } from "../ddl/quote";
+import { checkConstraintSql } from "../ddl/checks";
 import { primaryKeySql, secondaryIndexSql } from "../ddl/indexes";
+import { serverError } from "../errors/classify";
 
 export interface FinishTableInput {
   source: postgres.Sql;
@@ -12,13 +14,24 @@ export interface FinishTableInput {
   created: boolean;
 }
 
+/** 42883 undefined_function, 42704 undefined_object, 3F000 invalid_schema_name: the target lacks what a CHECK names. */
+const MISSING_ON_TARGET = new Set(["42883", "42704", "3F000"]);
+
+/** A source constraint the target could not take, and why (reported, not fatal). */
+export interface SkippedConstraint {
+  constraint: string;
+  reason: string;
+}
+
 /**
- * After every chunk of a table is copied: primary key and secondary indexes (only on a table this run
- * created; an existing target keeps its own), identity sequences moved past the copied values, ANALYZE.
- * Safe to repeat: existing keys, indexes and constraints are skipped, setval is absolute.
+ * After every chunk of a table is copied: primary key, secondary indexes and CHECK constraints (only on a
+ * table this run created; an existing target keeps its own), identity sequences moved past the copied
+ * values, ANALYZE. Safe to repeat: existing keys, indexes and constraints are skipped, setval is absolute.
+ * A CHECK whose expression names a function or type the target lacks is skipped and returned.
  */
-export async function finishTable(input: FinishTableInput): Promise<void> {
+export async function finishTable(input: FinishTableInput): Promise<{ skipped: SkippedConstraint[] }> {
   const { source, target, table, targetRef, created } = input;
+  const skipped: SkippedConstraint[] = [];
   if (created) {
     const existing = await constraintNames(target, targetRef);
     const pk = primaryKeySql(table, targetRef);
@@ -26,9 +39,20 @@ export async function finishTable(input: FinishTableInput): Promise<void> {
     for (const statement of await secondaryIndexSql(source, table, targetRef)) {
       if (statement.constraint === undefined || !existing.names.has(statement.constraint)) await buildIndex(target, statement.sql);
     }
+    for (const statement of await checkConstraintSql(source, table, targetRef)) {
+      if (existing.names.has(statement.constraint!)) continue;
+      try {
+        await target.unsafe(statement.sql);
+      } catch (err) {
+        const server = serverError(err);
+        if (!MISSING_ON_TARGET.has(server?.sqlstate ?? "")) throw err;
+        skipped.push({ constraint: statement.constraint!, reason: server!.message });
+      }
+    }
   }
   await resetIdentities(target, table, targetRef);
   await target.unsafe(`ANALYZE ${qualify(targetRef)}`);
+  return { skipped };
 }
 
 /**

@@ -141,7 +141,11 @@ export const JobOutcome = z.discriminatedUnion("type", [
     /** Present when validation ran: source and target checksums of the chunk. */
     checksum: z.object({ source: ChunkChecksum, target: ChunkChecksum }).nullable(),
   }),
-  z.object({ type: z.literal("finish_table") }),
+  z.object({
+    type: z.literal("finish_table"),
+    /** Source CHECK constraints the target could not take (an expression naming what the target lacks). */
+    skipped: z.array(z.object({ constraint: z.string(), reason: z.string() })).default([]),
+  }),
 ]);
 export type JobOutcome = z.infer<typeof JobOutcome>;
 

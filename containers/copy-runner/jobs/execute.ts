@@ -98,8 +98,8 @@ async function copy(job: CopyChunkJob, progress: Progress): Promise<JobOutcome> 
 }
 
 async function finish(job: FinishTableJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
-  await finishTable({ source, target, table: job.table, targetRef: job.targetTable, created: job.created });
-  return { type: "finish_table" };
+  const { skipped } = await finishTable({ source, target, table: job.table, targetRef: job.targetTable, created: job.created });
+  return { type: "finish_table", skipped };
 }
 
 async function cdcStream(job: CdcStreamJob, progress: Progress, signal: AbortSignal): Promise<never> {
