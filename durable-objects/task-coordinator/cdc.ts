@@ -29,7 +29,18 @@ export function withStreamStats(state: CdcState, attemptId: string, stats: CdcSt
     lagSeconds: stats.lagSeconds,
     // The time these figures were measured (the lag chart takes one sample per report).
     lastBatchAt: now,
+    connected: stats.connected,
   };
+}
+
+/**
+ * While no stream is connected (between a failure and a working retry), nothing measures lag: it is taken
+ * to be at least the time since the last report (or since streaming began), so a stream that stays down
+ * raises cdc.lag_exceeded like one that falls behind. Null when a stream is connected.
+ */
+export function lagWhileDown(state: CdcState, now: number): CdcState | null {
+  if (state.connected !== false || state.lastBatchAt === null) return null;
+  return { ...state, lagSeconds: Math.max(state.lagSeconds ?? 0, (now - state.lastBatchAt) / 1000) };
 }
 
 /**

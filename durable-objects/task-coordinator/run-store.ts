@@ -19,6 +19,8 @@ export interface CdcState extends CdcSlot {
   lagAlerted?: boolean;
   /** How many times cdc.lag_exceeded was raised in this run. */
   lagAlerts?: number;
+  /** A change stream is connected (reports say so); false from a failed attempt until one reports again. */
+  connected?: boolean;
   /** The stream attempt whose reports are counted on top of `streamBase` (the totals of earlier attempts). */
   streamAttempt?: string;
   streamBase?: { changes: number; transactions: number };

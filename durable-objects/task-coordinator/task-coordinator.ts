@@ -5,12 +5,12 @@ import { enqueueRunEvent, RUN_END_NOTIFIED_KEY } from "../../worker/src/webhooks
 import { CHUNKS_IN_FLIGHT_PER_TABLE } from "../../engine/plan/boundaries";
 import { resolveFilters } from "../../engine/plan/variables";
 import type { ValidationTable } from "../../worker/src/runs/validate";
-import { dropCdc, initialCdcState, lagAlert, withStreamStats } from "./cdc";
+import { dropCdc, initialCdcState, lagAlert, lagWhileDown, withStreamStats } from "./cdc";
 import { appendRunLog, syncRunToD1 } from "./d1-sync";
 import { buildJob } from "./job-builder";
 import { runProgress, type RunProgress } from "./progress";
 import { RunSpec } from "./run-spec";
-import { RunStore, type JobRecord, type RunRecord } from "./run-store";
+import { RunStore, type CdcState, type JobRecord, type RunRecord } from "./run-store";
 import { expiredLeases, nextWake, planDispatch, retryPlan } from "./scheduling";
 import { clearRun, migrate } from "./storage";
 
@@ -186,6 +186,9 @@ export class TaskCoordinator extends DurableObject<Env> {
       }
       // A fresh clock: retries requeued just above are due "now", which is later than `now`.
       if (this.store.run()?.status === "running") await this.dispatch(run, Date.now());
+      const current = this.store.run()!;
+      const down = current.status === "running" && current.cdc ? lagWhileDown(current.cdc, Date.now()) : null;
+      if (down) await this.recordLag(current, down);
     }
     await this.settle(true);
   }
@@ -277,14 +280,18 @@ export class TaskCoordinator extends DurableObject<Env> {
 
   /** A change stream's report: its figures, the lag alert, and a fresh retry budget once it applies. */
   private async streamReported(run: RunRecord, job: JobRecord, stats: CdcStreamStats, now: number): Promise<void> {
-    const next = withStreamStats(run.cdc!, job.attemptId!, stats, now);
+    await this.recordLag(run, withStreamStats(run.cdc!, job.attemptId!, stats, now));
+    if (stats.connected && job.attempt > 1) this.store.resetAttempts(job.key);
+  }
+
+  /** Stores the change capture state and raises cdc.lag_exceeded when its lag crossed the threshold. */
+  private async recordLag(run: RunRecord, next: CdcState): Promise<void> {
     const alert = lagAlert(next, run.spec.options.cdcLagThresholdSeconds);
     this.store.setCdc(alert.state);
-    if (stats.connected && job.attempt > 1) this.store.resetAttempts(job.key);
     if (alert.raise) {
       await this.runLog("warn", "change capture lag above the threshold", { lagSeconds: alert.state.lagSeconds });
       const occurrence = String(alert.state.lagAlerts);
-      // Queued in the background: delivery bookkeeping must not hold up the stream's report.
+      // Queued in the background: delivery bookkeeping must not hold up the report or the alarm.
       this.ctx.waitUntil(enqueueRunEvent(this.env, run.tenantId, this.progress()!, { events: ["cdc.lag_exceeded"], occurrence }));
     }
   }
@@ -293,6 +300,9 @@ export class TaskCoordinator extends DurableObject<Env> {
   private async startStreaming(now: number): Promise<void> {
     for (const t of this.store.tables()) this.store.setTable(t.key, { status: "streaming" }, now);
     this.store.insertJob("cdc", "cdc", null, null, null, false, now);
+    // Lag counts from here until the first stream reports (see lagWhileDown).
+    const cdc = this.store.run()!.cdc;
+    if (cdc) this.store.setCdc({ ...cdc, connected: false, lastBatchAt: now });
     this.store.setRun({ phase: "streaming" });
     await this.runLog("info", "streaming changes", { slot: this.store.run()!.cdc?.slot });
   }
@@ -319,6 +329,9 @@ export class TaskCoordinator extends DurableObject<Env> {
   /** A failed attempt: retried after a backoff while retries remain and the error allows it; else fatal. */
   private async failAttempt(job: JobRecord, error: JobError): Promise<void> {
     const now = Date.now();
+    const cdc = this.store.run()!.cdc;
+    // Until a retry reports in, nothing measures lag: it grows from the last report (lagWhileDown).
+    if (job.kind === "cdc" && cdc) this.store.setCdc({ ...cdc, connected: false });
     const retry = retryPlan(job.kind, job.attempt, error, this.store.run()!.spec.options);
     if (retry) {
       const delay = retry.delayMs;

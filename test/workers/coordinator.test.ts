@@ -332,4 +332,31 @@ describe("cdc.lag_exceeded", () => {
     const logs = (await client.get(`/runs/${runId}/logs`)).json.items.map((l: { message: string }) => l.message);
     expect(logs.filter((m: string) => m === "change capture lag above the threshold")).toHaveLength(2);
   });
+
+  it("raises the event when the stream stays down longer than the threshold (lag counts from its last report)", async () => {
+    const { client } = await signUp();
+    const hook = (await client.post("/webhooks", { url: "http://127.0.0.1:9/hook", events: ["cdc.lag_exceeded"] })).json;
+    const s = (await client.post("/connectors", { name: "s", url: "postgres://u:p@127.0.0.1:1/s" })).json.id;
+    const t = (await client.post("/connectors", { name: "t", url: "postgres://u:p@127.0.0.1:1/t" })).json.id;
+    const task = (await client.post("/tasks", { name: "down", sourceId: s, targetId: t, mode: "cdc", options: { cdcLagThresholdSeconds: 1, retryDelaySeconds: 30 } })).json;
+    const { runId } = (await client.post(`/tasks/${task.id}/start`)).json;
+    const stub = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
+    const cdc = { slot: "dtaas_y", publication: "dtaas_y", consistentPoint: "0/1" };
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [{ ...prepared("a", 0), chunks: [] }], cdc } });
+    const attempt = await attemptOf(stub, "cdc");
+    const figures = { connected: true, changes: 1, transactions: 1, appliedLsn: "0/10", receivedLsn: "0/10", lagBytes: 0, lagSeconds: 0.1 };
+    await stub.runnerEvent({ event: "progress", ...ids(task, runId, attempt), rows: 0, bytes: 0, cdc: figures });
+    await stub.runnerEvent({ event: "failed", ...ids(task, runId, attempt), error: { code: "DATABASE_UNREACHABLE", message: "down", retryable: true } });
+    await runDurableObjectAlarm(stub);
+    expect((await client.get(`/webhooks/${hook.id}/deliveries`)).json.items).toEqual([]);
+    // The retry is 30 s away; a second and a half later the stream has been down longer than the threshold.
+    await new Promise((r) => setTimeout(r, 1500));
+    await runDurableObjectAlarm(stub);
+    await new Promise((r) => setTimeout(r, 100));
+    const deliveries = (await client.get(`/webhooks/${hook.id}/deliveries`)).json.items as { event: string }[];
+    expect(deliveries.map((d) => d.event)).toEqual(["cdc.lag_exceeded"]);
+    const run = (await client.get(`/runs/${runId}`)).json;
+    expect(run.cdc.lagSeconds).toBeGreaterThan(1);
+    expect(run.status).toBe("running");
+  });
 });
