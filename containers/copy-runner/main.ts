@@ -48,6 +48,11 @@ server.listen(config.PORT, config.HOST, () => {
   console.log(`copy-runner ${VERSION} listening on http://${config.HOST}:${config.PORT}`);
 });
 
+// A promise rejected where nobody listens (a driver's late socket error after its job already failed and
+// reported) must not take every other job and change stream of this process down with it: logged, kept up.
+// Exceptions thrown synchronously still end the process (the supervisor or container restarts it).
+process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: reason }));
+
 let stopping = false;
 function shutdown(signal: NodeJS.Signals): void {
   if (stopping) return;
