@@ -116,8 +116,10 @@ describe("the CDC stream end to end", () => {
     for (let i = 0; i < 200; i++) await f.sourceTx(`UPDATE counters SET n = n + 1 WHERE id = ${(i % 5) + 1}`);
     const total = async () => ((await f.target`SELECT sum(n)::int AS total FROM counters`) as unknown as [{ total: number }])[0].total;
     // Applied and committed, never acknowledged: as if the runner died between COMMIT and acknowledgement.
-    const before = await confirmedFlush();
     const silent = start({ ackIntervalMs: 3_600_000, commitDelayMs: 1 });
+    // Read once this stream holds the slot: the previous walsender is gone, its last acknowledgement counted.
+    while (!silent.stats.connected) await new Promise((r) => setTimeout(r, 5));
+    const before = await confirmedFlush();
     while ((await total()) < 200) await new Promise((r) => setTimeout(r, 20));
     const first = await silent.stop();
     expect(first.transactions).toBe(200);

@@ -109,7 +109,8 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
   /** The last keepalive's WAL end: every transaction committed before it has been received. */
   let keepaliveEnd: Lsn | null = null;
   let sentAck = 0n;
-  let sentAt = 0;
+  /** The stream's start counts as an acknowledgement: the first real one waits ackIntervalMs too. */
+  let sentAt = Date.now();
   let heardAt = Date.now();
   let pingedAt = 0;
   let paused = false;
