@@ -17,6 +17,8 @@ export interface LocalStack {
   output: string[];
   /** The current copy runner process id (the stack restarts the runner when it dies). */
   runnerPid(): Promise<number>;
+  /** Jobs the copy runner is running right now (its `GET /jobs`). */
+  runnerActiveJobs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +81,10 @@ export async function startLocalStack(options: { demoOrders?: number; leaseSecon
     async runnerPid() {
       const res = await fetch(`${runnerUrl}/health`);
       return ((await res.json()) as { pid: number }).pid;
+    },
+    async runnerActiveJobs() {
+      const res = await fetch(`${runnerUrl}/jobs`, { headers: { authorization: `Bearer ${secrets.RUNNER_TOKEN}` } });
+      return ((await res.json()) as { active: number }).active;
     },
     stop,
   };
