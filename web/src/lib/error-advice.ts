@@ -39,6 +39,8 @@ const ADVICE: Record<string, string> = {
   RUNNER_LOST: "The copy runner stopped reporting; the chunk is retried automatically.",
   TYPE_UNSUPPORTED: "A column type cannot be copied; exclude the table or change the column type.",
   SLOT_MISSING: "The replication slot is gone; start the task again to recreate it (with a full load).",
+  SLOT_IN_USE: "Another connection holds the task's replication slot; the change stream retries by itself. If it persists, end that connection on the source (pg_replication_slots.active_pid).",
+  CDC_STREAM_STALLED: "The source stopped answering on the replication stream; it is retried automatically. Check the network path to the source.",
   CHECKSUM_MISMATCH: "Source and target differ for a chunk; check for writes to the target during the load, then start again.",
   SECRET_UNREADABLE: "The connector's stored secret cannot be decrypted; edit the connector and enter its password again.",
   INVALID_URL: "Enter an absolute https:// (or http://) URL without user:password in it.",
