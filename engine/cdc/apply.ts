@@ -95,8 +95,8 @@ export class ApplyTarget {
     }
   }
 
-  /** Opens a transaction and locks and reads the checkpoint. `closeOnCommit` ends the connection with it. */
-  async begin(closeOnCommit = false): Promise<ApplySession> {
+  /** Opens a transaction and locks and reads the checkpoint. */
+  async begin(): Promise<ApplySession> {
     if (this.dead) throw new Error("the apply target has failed");
     try {
       const task = quoteLiteral(this.options.taskId);
@@ -105,7 +105,7 @@ export class ApplyTarget {
       const [row] = await this.sql.unsafe<{ lsn: string }[]>(`SELECT lsn::text AS lsn FROM _dtaas.checkpoints WHERE task_id = $1 FOR UPDATE`, [
         this.options.taskId,
       ]);
-      return new ApplySession(this, parseLsn(row!.lsn), closeOnCommit);
+      return new ApplySession(this, parseLsn(row!.lsn));
     } catch (err) {
       await this.close(true);
       throw classifyError(err, { subject: "the target database" });
@@ -130,12 +130,11 @@ export class ApplySession {
   private readonly options: ApplyOptions;
   private readonly tables: Map<string, TableState>;
 
-  /** Use ApplyTarget.begin (or ApplySession.open for a one-transaction connection). */
+  /** Use ApplyTarget.begin. */
   constructor(
     private readonly target: ApplyTarget,
     /** The checkpoint read when the session began. */
     readonly checkpoint: Lsn,
-    private readonly closeOnCommit: boolean,
   ) {
     this.lastApplied = checkpoint;
     this.sql = target.sql;
@@ -143,20 +142,9 @@ export class ApplySession {
     this.tables = target.tables;
   }
 
-  /** A connection of its own, for one transaction: open, then apply and commit (which closes it). */
-  static async open(targetUrl: string, options: ApplyOptions): Promise<ApplySession> {
-    const target = await ApplyTarget.connect(targetUrl, options);
-    return target.begin(true);
-  }
-
   /** True between the pieces of one source transaction: the session cannot commit yet. */
   get insideTransaction(): boolean {
     return this.openXid !== null;
-  }
-
-  /** Row changes applied so far in this session. */
-  get applied(): number {
-    return this.result.applied;
   }
 
   /**
@@ -197,7 +185,6 @@ export class ApplySession {
       }
       await this.sql.unsafe("COMMIT");
       this.dead = true;
-      if (this.closeOnCommit) await this.target.close(false);
       return { ...this.result, checkpoint: this.lastApplied };
     });
   }
@@ -390,11 +377,4 @@ function sentColumns(state: TableState, values: readonly ColumnValue[]): { c: Ta
 /** Row-major rows → one text[] literal per column. */
 function columnsOf(rows: readonly RowValue[][], width: number): string[] {
   return Array.from({ length: width }, (_, i) => textArrayLiteral(rows.map((r) => r[i] ?? null)));
-}
-
-/** One session: open, apply `pieces`, commit. For callers holding whole batches (tests, small backlogs). */
-export async function applyTransactions(targetUrl: string, pieces: readonly TransactionPiece[], options: ApplyOptions): Promise<ApplyResult> {
-  const session = await ApplySession.open(targetUrl, options);
-  await session.apply(pieces);
-  return session.commit();
 }

@@ -73,14 +73,12 @@ export interface CdcStreamStats {
   lagBytes: number;
   /** Seconds since the source commit of the oldest change received but not yet committed; 0 when none. */
   lagSeconds: number;
-  /** Epoch ms of the last COMMIT on the target; null before the first. */
-  lastCommitAt: number | null;
   /** Most decoded changes held at once, waiting to be applied (bounded by maxPendingChanges + one frame). */
   peakPendingChanges: number;
 }
 
 export function emptyStreamStats(): CdcStreamStats {
-  return { connected: false, changes: 0, transactions: 0, skipped: 0, appliedLsn: null, receivedLsn: null, lagBytes: 0, lagSeconds: 0, lastCommitAt: null, peakPendingChanges: 0 };
+  return { connected: false, changes: 0, transactions: 0, skipped: 0, appliedLsn: null, receivedLsn: null, lagBytes: 0, lagSeconds: 0, peakPendingChanges: 0 };
 }
 
 const IDLE_TICK_MS = 1000;
@@ -212,7 +210,6 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
         stats.transactions += result.transactions;
         stats.skipped += result.skipped;
         if (result.transactions > 0) stats.appliedLsn = formatLsn(result.checkpoint);
-        stats.lastCommitAt = Date.now();
         if (sessionThrough !== null) acknowledged = maxLsn(acknowledged, sessionThrough);
         sessionThrough = null;
       }

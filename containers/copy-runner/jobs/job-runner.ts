@@ -17,10 +17,6 @@ export interface JobRunnerOptions {
 
 const REMEMBERED_ATTEMPTS = 10_000;
 
-function cdcFigures(progress: Progress) {
-  const c = progress.cdc;
-  return c && { connected: c.connected, changes: c.changes, transactions: c.transactions, appliedLsn: c.appliedLsn, receivedLsn: c.receivedLsn, lagBytes: c.lagBytes, lagSeconds: c.lagSeconds };
-}
 
 /**
  * Accepts jobs, runs them in the background and reports to the coordinator. An attempt id is run at
@@ -79,7 +75,7 @@ export class JobRunner {
     const started = Date.now();
     const progress: Progress = { rows: 0, bytes: 0 };
     const timer = setInterval(() => {
-      void reporter.progress(job.callbackUrl, { event: "progress", ...ids, rows: progress.rows, bytes: progress.bytes, cdc: cdcFigures(progress) }).then((accepted) => {
+      void reporter.progress(job.callbackUrl, { event: "progress", ...ids, rows: progress.rows, bytes: progress.bytes, cdc: progress.cdc }).then((accepted) => {
         // The coordinator moved on (a newer attempt, or the run ended): a stream must not keep applying.
         if (accepted === false && !stop.signal.aborted) {
           jobLog.info("the coordinator no longer wants this attempt; stopping it");
