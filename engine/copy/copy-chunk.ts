@@ -1,4 +1,4 @@
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { TableInfo, TableRef } from "../catalog/types";
 import { checksumChunk, type ChunkChecksum } from "../checksum/checksum-chunk";
 import { AppError } from "../errors/app-error";
@@ -7,9 +7,9 @@ import { qualify, quoteIdent, quoteLiteral } from "../ddl/quote";
 import type { Chunk } from "../plan/chunk";
 import { chunkCondition } from "../plan/chunk-condition";
 import { literalBinder } from "../plan/sql-binder";
-import { coalesce } from "./coalesce";
 import { copyFormatFor } from "./copy-format";
 import { copyIn, copyOut, type CopyHandle } from "./copy-stream";
+import { createPump, type CopyPump } from "./copy-pump";
 import { closeDedicated, openDedicated } from "./dedicated-connection";
 import { checksumAtSnapshot, exportSnapshot } from "./source-snapshot";
 
@@ -86,6 +86,7 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   const dst = openDedicated(input.target);
   let failed = true;
   let out: CopyHandle<Readable> | undefined;
+  let pump: CopyPump | undefined;
   let sourceSum: Promise<ChunkChecksum> | undefined;
   try {
     // Without validation the source needs no transaction: one COPY statement reads one snapshot.
@@ -96,9 +97,11 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
     }
     // One simple-protocol message: the transaction is open and the range cleared before any data moves.
     await dst.unsafe(begin);
-    out = copyOut(src, copyOutSql);
+    pump = createPump(input.onProgress);
+    out = copyOut(src, copyOutSql, pump.push);
     const into = copyIn(dst, copyInSql);
-    const bytes = await stream(out, into, input.onProgress);
+    const [reader, writer] = await Promise.all([out.stream, into.stream]);
+    const bytes = await pump.run(reader, writer, [out.done, into.done]);
     const [sent, stored] = await Promise.all([out.done, into.done]);
     if (sent !== stored) {
       throw new AppError("COPY_ROW_COUNT_MISMATCH", `chunk ${chunk.index} of ${table.schema}.${table.name}: source sent ${sent} rows, target stored ${stored}`);
@@ -109,53 +112,12 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
     failed = false;
     return { rows: stored, bytes, checksum };
   } finally {
+    pump?.abandon();
     if (failed && out) await stopSource(out);
     // The source snapshot's transaction (on `src`) outlives the checksum's import of it.
     await sourceSum?.catch(() => {});
     await Promise.all([closeDedicated(src, failed), closeDedicated(dst, failed)]);
   }
-}
-
-/**
- * Pumps source COPY data into the target COPY. On failure it just throws: the caller destroys both
- * connections, which also ends the streams (their errors are observed through `done`).
- */
-async function stream(out: CopyHandle<Readable>, into: CopyHandle<Writable>, onProgress?: (bytes: number) => void): Promise<number> {
-  let bytes = 0;
-  const [reader, writer] = await Promise.all([out.stream, into.stream]);
-  const pieces = reader.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
-  for await (const piece of coalesce(counted(pieces, (n) => (bytes += n)))) {
-    if (!writer.write(piece)) await drained(writer);
-    onProgress?.(bytes);
-  }
-  writer.end();
-  return bytes;
-}
-
-async function* counted(source: AsyncIterable<Uint8Array>, add: (n: number) => void): AsyncGenerator<Uint8Array> {
-  for await (const piece of source) {
-    add(piece.length);
-    yield piece;
-  }
-}
-
-/**
- * Waits for the target to take more data. A stream destroyed before the wait began emits no further
- * event, so that state is checked first; otherwise the pump would wait forever.
- */
-function drained(writer: Writable): Promise<void> {
-  if (writer.destroyed || writer.writableEnded) {
-    return Promise.reject(writer.errored ?? new Error("target COPY stream closed"));
-  }
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      writer.off("drain", onDrain).off("error", onError).off("close", onClose);
-    };
-    const onDrain = () => (cleanup(), resolve());
-    const onError = (e: unknown) => (cleanup(), reject(e));
-    const onClose = () => (cleanup(), reject(writer.errored ?? new Error("target COPY stream closed")));
-    writer.on("drain", onDrain).on("error", onError).on("close", onClose);
-  });
 }
 
 const CANCEL_WAIT_MS = 5000;

@@ -12,11 +12,8 @@ import type { Readable, Writable } from "node:stream";
  * - an error reported after the writable's `final` (CopyDone sent) never reaches the stream, so a caller
  *   waiting only for `finish` would hang; `done` rejects instead;
  * - resolving with the stream marks the query inactive, which turns `cancel()` into a no-op; the query is
- *   kept active until it has really completed;
- * - the COPY-out Readable pauses the socket whenever `push` reports a full buffer and resumes it only from
- *   `_read`; when the last CopyData and CopyDone arrive in one socket read, the stream ends with the socket
- *   paused and nothing ever reads the connection again (ReadyForQuery, the next statement). On 'end' the
- *   stream's own `_read` is called once to resume it.
+ *   kept active until it has really completed.
+ * How COPY-out rows are taken (postgres.js feeds the Readable's `push`) is copy-pump.ts's business.
  */
 export interface CopyHandle<S> {
   stream: Promise<S>;
@@ -35,7 +32,7 @@ interface QueryInternals {
   execute(): unknown;
 }
 
-function start<S>(sql: postgres.Sql | postgres.TransactionSql, statement: string): CopyHandle<S> {
+function start<S>(sql: postgres.Sql | postgres.TransactionSql, statement: string, push?: Readable["push"]): CopyHandle<S> {
   const query = sql.unsafe(statement);
   const q = query as unknown as QueryInternals;
   let gotStream = false;
@@ -57,7 +54,8 @@ function start<S>(sql: postgres.Sql | postgres.TransactionSql, statement: string
       // crash the process.
       const piped = value as Readable | Writable;
       piped.on("error", () => {});
-      if ("_read" in piped) piped.once("end", () => resumeSocket(piped));
+      // Synchronously, while postgres.js is still in the CopyOutResponse handler: before any row arrives.
+      if (push) (piped as Readable).push = push;
       settleStream[0](value as S);
       return;
     }
@@ -78,17 +76,9 @@ function start<S>(sql: postgres.Sql | postgres.TransactionSql, statement: string
   return { stream, done, cancel: async () => void (settled ? undefined : await q.cancel()) };
 }
 
-function resumeSocket(readable: Readable): void {
-  try {
-    readable._read(0);
-  } catch {
-    // The connection is already gone (postgres.js cleared its socket): nothing left to resume.
-  }
-}
-
-/** `COPY … TO STDOUT` as a Readable with backpressure down to the socket. */
-export function copyOut(sql: postgres.Sql | postgres.TransactionSql, statement: string): CopyHandle<Readable> {
-  return start<Readable>(sql, statement);
+/** `COPY … TO STDOUT`, each row handed to `push` (a CopyPump's) instead of the Readable's own buffer. */
+export function copyOut(sql: postgres.Sql | postgres.TransactionSql, statement: string, push: (row: Buffer | null) => boolean): CopyHandle<Readable> {
+  return start<Readable>(sql, statement, push as Readable["push"]);
 }
 
 /** `COPY … FROM STDIN` as a Writable; `done` gives the rows the server stored. */
