@@ -35,10 +35,12 @@ export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: J
   const table = store.table(job.tableKey!);
   if (!table) throw new Error(`job ${job.key} names an unknown table`);
   const { table: info, targetTable } = table.prepared;
-  if (job.kind === "finish") {
-    return { ...base, type: "finish_table", table: info, targetTable, created: table.prepared.created };
-  }
   const filters = spec.selection.filters[`${info.schema}.${info.name}`] ?? [];
+  if (job.kind === "finish") {
+    // The target side of validation: every chunk's checksum, compared with those the copies read.
+    const checksum = table.validation === "pending" ? { chunks: table.prepared.chunks, filters: resolveFilters(filters, spec.variables) } : null;
+    return { ...base, type: "finish_table", table: info, targetTable, created: table.prepared.created, checksum };
+  }
   return {
     ...base,
     type: "copy_chunk",

@@ -55,6 +55,8 @@ export interface JobRecord extends JobState {
   mismatches: number;
   rows: number;
   bytes: number;
+  /** A finished copy's source checksum (validation); null otherwise. */
+  checksum: { rows: number; hash: string } | null;
   errorCode: string | null;
   errorMessage: string | null;
 }
@@ -209,12 +211,18 @@ export class RunStore {
     this.sql.exec("UPDATE jobs SET lease_until = ?, rows = ?, bytes = ?, updated_at = ? WHERE key = ?", leaseUntil, rows, bytes, now, key);
   }
 
-  finishJob(key: string, status: JobStatus, fields: { rows?: number; bytes?: number; errorCode?: string; errorMessage?: string }, now: number): void {
+  finishJob(
+    key: string,
+    status: JobStatus,
+    fields: { rows?: number; bytes?: number; checksum?: JobRecord["checksum"]; errorCode?: string; errorMessage?: string },
+    now: number,
+  ): void {
     this.sql.exec(
-      "UPDATE jobs SET status = ?, lease_until = NULL, rows = COALESCE(?, rows), bytes = COALESCE(?, bytes), error_code = ?, error_message = ?, updated_at = ? WHERE key = ?",
+      "UPDATE jobs SET status = ?, lease_until = NULL, rows = COALESCE(?, rows), bytes = COALESCE(?, bytes), checksum = ?, error_code = ?, error_message = ?, updated_at = ? WHERE key = ?",
       status,
       fields.rows ?? null,
       fields.bytes ?? null,
+      fields.checksum ? JSON.stringify(fields.checksum) : null,
       fields.errorCode ?? null,
       fields.errorMessage ?? null,
       now,
@@ -223,7 +231,11 @@ export class RunStore {
     this.markDirty();
   }
 
-  /** A repeating job (change capture) done with one round: in line again, with a fresh retry budget. */
+  deleteJob(key: string): void {
+    this.sql.exec("DELETE FROM jobs WHERE key = ?", key);
+  }
+
+  /** A copy handed out without clearing its range: every later delivery of it clears the range first. */
   requireCleanRange(key: string): void {
     this.sql.exec("UPDATE jobs SET clean_range = 1 WHERE key = ?", key);
   }
@@ -236,7 +248,7 @@ export class RunStore {
   /** Puts a job back in line for another attempt; its superseded attempt id stops matching. */
   requeueJob(key: string, notBefore: number, fields: { cleanRange?: boolean; mismatch?: boolean; errorCode?: string; errorMessage?: string }, now: number): void {
     this.sql.exec(
-      `UPDATE jobs SET status = 'pending', attempt_id = NULL, lease_until = NULL, not_before = ?, rows = 0, bytes = 0,
+      `UPDATE jobs SET status = 'pending', attempt_id = NULL, lease_until = NULL, not_before = ?, rows = 0, bytes = 0, checksum = NULL,
          clean_range = MAX(clean_range, ?), mismatches = mismatches + ?, error_code = ?, error_message = ?, updated_at = ? WHERE key = ?`,
       notBefore,
       fields.cleanRange ? 1 : 0,
@@ -273,6 +285,7 @@ function toJob(r: Row): JobRecord {
     mismatches: r.mismatches as number,
     rows: r.rows as number,
     bytes: r.bytes as number,
+    checksum: r.checksum ? (JSON.parse(r.checksum as string) as JobRecord["checksum"]) : null,
     errorCode: (r.error_code as string | null) ?? null,
     errorMessage: (r.error_message as string | null) ?? null,
   };

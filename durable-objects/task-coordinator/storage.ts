@@ -54,6 +54,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE IF NOT EXISTS samples (time INTEGER PRIMARY KEY, rows INTEGER NOT NULL, bytes INTEGER NOT NULL);`,
   // v2: change capture state of the run (slot, applied LSN, lag), JSON of CdcState.
   `ALTER TABLE run ADD COLUMN cdc TEXT;`,
+  // v3: a copy job's source checksum (JSON {rows, hash}), compared with the target's when the table finishes.
+  `ALTER TABLE jobs ADD COLUMN checksum TEXT;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -240,22 +240,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     }
     const tableKey = job.tableKey!;
     if (outcome.type === "copy_chunk") {
-      const sum = outcome.checksum;
-      if (sum && (sum.source.rows !== sum.target.rows || sum.source.hash !== sum.target.hash)) {
-        const chunk = this.store.chunkOf(job.key);
-        if (job.mismatches === 0) {
-          await this.runLog("warn", "checksum mismatch; copying the chunk again", { table: tableKey, chunk, checksum: sum });
-          this.store.requeueJob(job.key, now, { cleanRange: true, mismatch: true }, now);
-          return;
-        }
-        this.store.setTable(tableKey, { validation: "failed" }, now);
-        return this.failAttempt(job, {
-          code: "VALIDATION_FAILED",
-          message: `Table ${this.tableName(tableKey)} differs from the source in key range ${JSON.stringify(chunk)} after a re-copy (source ${sum.source.rows} rows, target ${sum.target.rows}).`,
-          retryable: false,
-        });
-      }
-      this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes }, now);
+      this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes, checksum: outcome.checksum }, now);
       const remaining = this.store.jobs().filter((j) => j.tableKey === tableKey && j.kind === "copy" && j.status !== "done");
       if (remaining.length === 0) {
         this.store.setTable(tableKey, { status: "finishing" }, now);
@@ -264,9 +249,18 @@ export class TaskCoordinator extends DurableObject<Env> {
       }
       return;
     }
+    if (outcome.type === "finish_table" && outcome.checksums) {
+      const verdict = await this.compareChecksums(job, tableKey, outcome.checksums, now);
+      // A re-copy inserts the table's finish job again once its chunks are done.
+      if (verdict === "recopy") this.store.deleteJob(job.key);
+      if (verdict !== "equal") return;
+    }
     this.store.finishJob(job.key, "done", {}, now);
     const table = this.store.table(tableKey)!;
-    this.store.setTable(tableKey, { status: "succeeded", validation: table.validation === "pending" ? "passed" : table.validation }, now);
+    // Passed only when this finish compared checksums (a runner that sent none proved nothing).
+    const compared = outcome.type === "finish_table" && outcome.checksums !== null;
+    const validation = table.validation === "pending" ? (compared ? "passed" : "skipped") : table.validation;
+    this.store.setTable(tableKey, { status: "succeeded", validation }, now);
     if (outcome.type === "finish_table" && outcome.skipped.length > 0) {
       await this.runLog("warn", "constraints not copied", { table: this.tableName(tableKey), skipped: outcome.skipped });
     }
@@ -276,6 +270,43 @@ export class TaskCoordinator extends DurableObject<Env> {
       this.store.setRun({ status: "succeeded", phase: "done", finishedAt: now });
       await this.runLog("info", "run succeeded");
     }
+  }
+
+  /**
+   * Validation of a finished table: each chunk's target checksum against the one its copy read on the
+   * source. A differing chunk is copied once more (its range cleared first) and the table finished again;
+   * a chunk differing after its re-copy fails the run with VALIDATION_FAILED.
+   */
+  private async compareChecksums(finish: JobRecord, tableKey: string, target: { index: number; rows: number; hash: string }[], now: number): Promise<"equal" | "recopy" | "failed"> {
+    const copies = this.store.jobs().filter((j) => j.tableKey === tableKey && j.kind === "copy");
+    const differing = copies.filter((copy) => {
+      const got = target.find((t) => t.index === copy.chunkIdx);
+      return !copy.checksum || !got || got.rows !== copy.checksum.rows || got.hash !== copy.checksum.hash;
+    });
+    if (differing.length === 0) return "equal";
+    const repeated = differing.find((copy) => copy.mismatches > 0);
+    if (repeated) {
+      const chunk = this.store.chunkOf(repeated.key);
+      const got = target.find((t) => t.index === repeated.chunkIdx);
+      this.store.setTable(tableKey, { validation: "failed" }, now);
+      await this.failAttempt(finish, {
+        code: "VALIDATION_FAILED",
+        message: `Table ${this.tableName(tableKey)} differs from the source in key range ${JSON.stringify(chunk)} after a re-copy (source ${repeated.checksum?.rows ?? "?"} rows, target ${got?.rows ?? 0}).`,
+        retryable: false,
+      });
+      return "failed";
+    }
+    for (const copy of differing) {
+      await this.runLog("warn", "checksum mismatch; copying the chunk again", {
+        table: tableKey,
+        chunk: this.store.chunkOf(copy.key),
+        checksum: { source: copy.checksum, target: target.find((t) => t.index === copy.chunkIdx) ?? null },
+      });
+      this.store.requeueJob(copy.key, now, { cleanRange: true, mismatch: true }, now);
+    }
+    this.store.setTable(tableKey, { status: "copying" }, now);
+    if (this.store.run()!.phase === "finishing") this.store.setRun({ phase: "copying" });
+    return "recopy";
   }
 
   /** A change stream's report: its figures, the lag alert, and a fresh retry budget once it applies. */

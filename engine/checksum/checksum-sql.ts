@@ -2,6 +2,10 @@ import type { ColumnInfo, TableInfo, TableRef } from "../catalog/types";
 import { castTypeOf, qualify, quoteIdent } from "../ddl/quote";
 import type { Chunk } from "../plan/chunk";
 import { chunkCondition } from "../plan/chunk-condition";
+import { rangeCondition } from "../plan/chunk";
+import { filterCondition } from "../plan/filter";
+import { andAll } from "../plan/sql-binder";
+import { AppError } from "../errors/app-error";
 import { literalBinder } from "../plan/sql-binder";
 import type { RowFilter } from "../task-config";
 
@@ -95,4 +99,23 @@ export function checksumSql(table: TableInfo, chunk: Chunk, filter: readonly Row
   const where = chunkCondition(table, chunk, filter, literalBinder);
   return `SELECT count(*)::text AS rows, coalesce(sum(${rowHashSql(table)}), 0)::text AS hash
     FROM ${qualify(at)} WHERE ${where}`;
+}
+
+/**
+ * The statement checksumming every chunk of a table in one scan (`chunk`, `rows`, `hash` as text, one row
+ * per chunk holding rows): each row goes to the first chunk whose upper bound it is below. `chunks` must
+ * be the table's whole plan, in key order, contiguous (each chunk's `lo` is the previous one's `hi`, the
+ * first unbounded below, the last above), as planChunks makes them: then this equals checksumSql per
+ * chunk, while a table without its primary key yet is read once instead of once per chunk.
+ */
+export function checksumAllChunksSql(table: TableInfo, chunks: readonly Chunk[], filter: readonly RowFilter[] | undefined, at: TableRef): string {
+  const last = chunks[chunks.length - 1]!;
+  const branches = chunks.slice(0, -1).map((chunk) => {
+    if (!chunk.hi) throw new AppError("CHUNK_INVALID", `chunk ${chunk.index} of ${table.schema}.${table.name} has no upper bound but is not the last`);
+    return `WHEN ${rangeCondition(table, { ...chunk, lo: null }, literalBinder)} THEN ${chunk.index}`;
+  });
+  const bucket = branches.length ? `CASE ${branches.join(" ")} ELSE ${last.index} END` : String(last.index);
+  const where = andAll([filterCondition(table, filter, literalBinder)]);
+  return `SELECT chunk::text, count(*)::text AS rows, coalesce(sum(h), 0)::text AS hash
+    FROM (SELECT ${bucket} AS chunk, ${rowHashSql(table)} AS h FROM ${qualify(at)} WHERE ${where}) t GROUP BY chunk`;
 }

@@ -6,6 +6,8 @@ import { tableDigest } from "../test-support/table-digest";
 import { readTableInfo } from "../test-support/table-info";
 import { createTestDatabases, type TestDatabases } from "../test-support/test-databases";
 import { copyChunk } from "./copy-chunk";
+import { finishTable } from "./finish";
+import { planChunks } from "../plan/plan-chunks";
 import { closeDedicated, openDedicated } from "./dedicated-connection";
 
 const ref = (name: string): TableRef => ({ schema: "public", name });
@@ -55,23 +57,35 @@ describe("copyChunk with validation", () => {
     }
     const result = await copying;
     expect(result.rows).toBe(50000);
-    expect(result.checksum!.source).toEqual(result.checksum!.target);
-    expect(result.checksum!.source.rows).toBe(50000);
+    expect(result.checksum!.rows).toBe(50000);
+    // What the COPY read (its snapshot, before the writes) is what finishing the table reads on the target.
+    const finished = await finishTable({ source: dbs.source, target: dbs.target, table, targetRef: ref("live"), created: true, checksum: { chunks: [all] } });
+    expect(finished.checksums).toEqual([{ index: 0, ...result.checksum! }]);
     expect(await tableDigest(dbs.target, ref("live"))).toEqual(await tableDigest(dbs.source, ref("live_before")));
     expect(await tableDigest(dbs.source, ref("live"))).not.toEqual(await tableDigest(dbs.source, ref("live_before")));
   });
 
-  it("rolls the chunk back when the checksums differ", async () => {
+  it("tells a chunk the target stored differently, per chunk, in one scan of the target", async () => {
     const table = await readTableInfo(dbs.source, ref("tampered"));
     await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: ref("tampered") }]);
     await dbs.target.unsafe(`
       CREATE FUNCTION tamper() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.id = 500 THEN NEW.v := 'tampered'; END IF; RETURN NEW; END $$;
       CREATE TRIGGER tamper BEFORE INSERT ON tampered FOR EACH ROW EXECUTE FUNCTION tamper();`);
-    const result = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("tampered"), chunk: all, validate: true });
-    expect(result.rows).toBe(1000);
-    expect(result.checksum!.target.rows).toBe(1000);
-    expect(result.checksum!.source.rows).toBe(1000);
-    expect(result.checksum!.target.hash).not.toBe(result.checksum!.source.hash);
-    expect((await tableDigest(dbs.target, ref("tampered"))).count).toBe(0);
+    const chunks = await planChunks(dbs.source, table, { chunkRows: 250 });
+    expect(chunks.length).toBeGreaterThanOrEqual(3);
+    const sums: { index: number; rows: number; hash: string }[] = [];
+    for (const chunk of chunks) {
+      const result = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("tampered"), chunk, validate: true });
+      sums.push({ index: chunk.index, ...result.checksum! });
+    }
+    const { checksums } = await finishTable({ source: dbs.source, target: dbs.target, table, targetRef: ref("tampered"), created: true, checksum: { chunks } });
+    const owner = chunks.find((c) => Number(c.lo?.[0] ?? -Infinity) <= 500 && 500 < Number(c.hi?.[0] ?? Infinity))!;
+    const differing = checksums!.filter((t) => {
+      const s = sums.find((x) => x.index === t.index)!;
+      return s.rows !== t.rows || s.hash !== t.hash;
+    });
+    expect(differing.map((t) => t.index)).toEqual([owner.index]);
+    expect(differing[0]!.rows).toBe(sums.find((x) => x.index === owner.index)!.rows);
+    expect(checksums!.reduce((n, t) => n + t.rows, 0)).toBe(1000);
   });
 });

@@ -9,10 +9,49 @@ export function primaryKeySql(table: TableInfo, target: TableRef): string | null
   return `ALTER TABLE ${qualify(target)} ADD PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(", ")})`;
 }
 
+/**
+ * The primary key in two steps: `index` builds it as a unique index, taking only a SHARE lock (reads go on
+ * meanwhile); `constraint` then makes it the key, a brief ACCESS EXCLUSIVE step. Named as ADD PRIMARY KEY
+ * would name it (`<table>_pkey`, numbered past names taken by other relations); an index of that name on
+ * this table, left by an interrupted earlier attempt, is taken over. A partitioned target, where a key
+ * cannot adopt an index, gets ADD PRIMARY KEY as its one step. Null when the source has no primary key.
+ */
+export async function primaryKeySteps(sql: postgres.Sql, table: TableInfo, target: TableRef): Promise<{ index: string; constraint: string | null } | null> {
+  const plain = primaryKeySql(table, target);
+  if (!plain) return null;
+  const base = truncateName(target.name, "_pkey");
+  const candidates = [base, ...Array.from({ length: 9 }, (_, i) => truncateName(target.name, `_pkey${i + 1}`))];
+  const rows = await sql.unsafe<{ relname: string; ours: boolean; partitioned: boolean }[]>(
+    `SELECT c.relname, coalesce(i.indrelid = $1::regclass, false) AS ours, t.relkind = 'p' AS partitioned
+       FROM pg_class t LEFT JOIN pg_class c ON c.relnamespace = t.relnamespace AND c.relname = ANY($2::text[])
+       LEFT JOIN pg_index i ON i.indexrelid = c.oid
+      WHERE t.oid = $1::regclass`,
+    [qualify(target), candidates],
+  );
+  if (rows[0]?.partitioned) return { index: plain, constraint: null };
+  const taken = new Map(rows.filter((r) => r.relname !== null).map((r) => [r.relname, r.ours]));
+  const name = candidates.find((c) => !taken.has(c) || taken.get(c));
+  if (!name) return { index: plain, constraint: null };
+  const columns = table.primaryKey.map(quoteIdent).join(", ");
+  return {
+    index: `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualify(target)} (${columns})`,
+    constraint: `ALTER TABLE ${qualify(target)} ADD CONSTRAINT ${quoteIdent(name)} PRIMARY KEY USING INDEX ${quoteIdent(name)}`,
+  };
+}
+
+/** `<name><suffix>` within PostgreSQL's 63-byte identifier limit, the name part shortened as PostgreSQL does. */
+function truncateName(name: string, suffix: string): string {
+  let head = name;
+  while (Buffer.byteLength(head + suffix, "utf8") > MAX_NAME_BYTES) head = head.slice(0, -1);
+  return head + suffix;
+}
+
 /** A statement to run after the load; `constraint` names a constraint to skip when it already exists. */
 export interface AfterLoadStatement {
   sql: string;
   constraint?: string;
+  /** An ALTER TABLE step (ACCESS EXCLUSIVE): runs only after the target checksum has read the table. */
+  exclusive?: boolean;
 }
 
 const MAX_NAME_BYTES = 63;
@@ -62,7 +101,7 @@ export async function secondaryIndexSql(source: postgres.Sql, table: TableInfo, 
   for (const row of rows) {
     const name = retargetName(row.conname ?? row.name, table.name, target.name);
     if (row.contype === "x") {
-      statements.push({ sql: `ALTER TABLE ${qualify(target)} ADD CONSTRAINT ${quoteIdent(name)} ${row.condef}`, constraint: name });
+      statements.push({ sql: `ALTER TABLE ${qualify(target)} ADD CONSTRAINT ${quoteIdent(name)} ${row.condef}`, constraint: name, exclusive: true });
       continue;
     }
     if (!row.def.startsWith(row.prefix)) {
@@ -71,7 +110,7 @@ export async function secondaryIndexSql(source: postgres.Sql, table: TableInfo, 
     const tail = row.def.slice(row.prefix.length);
     statements.push({ sql: `CREATE ${row.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualify(target)} USING ${tail}` });
     if (row.contype === "u") {
-      statements.push({ sql: `ALTER TABLE ${qualify(target)} ADD CONSTRAINT ${quoteIdent(name)} UNIQUE USING INDEX ${quoteIdent(name)}`, constraint: name });
+      statements.push({ sql: `ALTER TABLE ${qualify(target)} ADD CONSTRAINT ${quoteIdent(name)} UNIQUE USING INDEX ${quoteIdent(name)}`, constraint: name, exclusive: true });
     }
   }
   return statements;

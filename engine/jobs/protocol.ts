@@ -63,13 +63,16 @@ export const PrepareJob = JobBase.extend({
 });
 export type PrepareJob = z.infer<typeof PrepareJob>;
 
+/** Row filters with variables already substituted. */
+const ResolvedFilters = z.array(z.object({ column: z.string(), op: z.string(), value: z.unknown().optional() }));
+
 export const CopyChunkJob = JobBase.extend({
   type: z.literal("copy_chunk"),
   table: TableInfoSchema,
   targetTable: TableRef,
   chunk: ChunkSchema,
   /** Row filters of this table with variables already substituted. */
-  filters: z.array(z.object({ column: z.string(), op: z.string(), value: z.unknown().optional() })),
+  filters: ResolvedFilters,
   validate: z.boolean(),
   /** Delete the chunk's range on the target first (a retry, or a table that may already hold rows). */
   cleanRange: z.boolean(),
@@ -82,6 +85,17 @@ export const FinishTableJob = JobBase.extend({
   targetTable: TableRef,
   /** The target table was created by this run: add its primary key and indexes. */
   created: z.boolean(),
+  /**
+   * With validation: the table's whole chunk plan (and its row filters, variables substituted), to
+   * checksum the target per chunk. The coordinator compares with the copies' source checksums.
+   */
+  checksum: z
+    .object({
+      chunks: z.array(ChunkSchema),
+      filters: ResolvedFilters,
+    })
+    .nullable()
+    .default(null),
 });
 export type FinishTableJob = z.infer<typeof FinishTableJob>;
 
@@ -138,13 +152,15 @@ export const JobOutcome = z.discriminatedUnion("type", [
     type: z.literal("copy_chunk"),
     rows: z.number(),
     bytes: z.number(),
-    /** Present when validation ran: source and target checksums of the chunk. */
-    checksum: z.object({ source: ChunkChecksum, target: ChunkChecksum }).nullable(),
+    /** Present when validation ran: the checksum of the rows the COPY read (its snapshot on the source). */
+    checksum: ChunkChecksum.nullable(),
   }),
   z.object({
     type: z.literal("finish_table"),
     /** Source CHECK constraints the target could not take (an expression naming what the target lacks). */
     skipped: z.array(z.object({ constraint: z.string(), reason: z.string() })).default([]),
+    /** With the job's `checksum`: the target's checksum of every chunk, by chunk index. */
+    checksums: z.array(ChunkChecksum.extend({ index: z.number() })).nullable().default(null),
   }),
 ]);
 export type JobOutcome = z.infer<typeof JobOutcome>;

@@ -61,7 +61,19 @@ const finishKey = (table: string) => `finish:${JSON.stringify(["public", table])
 
 async function succeedCopy(stub: Stub, task: { id: string }, runId: string, key: string, rows = 100) {
   const attemptId = await attemptOf(stub, key);
-  return stub.runnerEvent({ event: "succeeded", ...ids(task, runId, attemptId), outcome: { type: "copy_chunk", rows, bytes: rows * 10, checksum: null } });
+  return stub.runnerEvent({ event: "succeeded", ...ids(task, runId, attemptId), outcome: { type: "copy_chunk", rows, bytes: rows * 10, checksum: { rows, hash: `h${rows}` } } });
+}
+
+/** Finishes a table with target checksums equal to its copies' source checksums (or those given). */
+async function succeedFinish(stub: Stub, task: { id: string }, runId: string, table: string, checksums?: { index: number; rows: number; hash: string }[]) {
+  const copied = await runInDurableObject(stub, (_, state) =>
+    state.storage.sql
+      .exec<{ chunk_idx: number; checksum: string }>("SELECT chunk_idx, checksum FROM jobs WHERE kind = 'copy' AND table_key = ?", JSON.stringify(["public", table]))
+      .toArray(),
+  );
+  const equal = copied.map((c) => ({ index: c.chunk_idx, ...(JSON.parse(c.checksum) as { rows: number; hash: string }) }));
+  const attemptId = await attemptOf(stub, finishKey(table));
+  return stub.runnerEvent({ event: "succeeded", ...ids(task, runId, attemptId), outcome: { type: "finish_table", checksums: checksums ?? equal } });
 }
 
 describe("TaskCoordinator", () => {
@@ -83,9 +95,9 @@ describe("TaskCoordinator", () => {
     expect(rows.find((j) => j.key === finishKey("a"))!.status).toBe("dispatched");
     expect(rows.find((j) => j.key === chunkKey("b", 0))!.status).toBe("pending");
 
-    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, finishKey("a"))), outcome: { type: "finish_table" } });
+    await succeedFinish(stub, task, runId, "a");
     await succeedCopy(stub, task, runId, chunkKey("b", 0), 7);
-    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, finishKey("b"))), outcome: { type: "finish_table" } });
+    await succeedFinish(stub, task, runId, "b");
 
     const run = (await client.get(`/runs/${runId}`)).json;
     expect(run).toMatchObject({ status: "succeeded", phase: "done", rowsCopied: 257, bytesCopied: 2570, error: null });
@@ -138,18 +150,42 @@ describe("TaskCoordinator", () => {
     expect(again.status).toBe(202);
   });
 
-  it("re-copies a chunk once on checksum mismatch, then fails with VALIDATION_FAILED naming the table", async () => {
+  it("re-copies a chunk whose target checksum differs, finishes the table again, then fails with VALIDATION_FAILED naming the table", async () => {
     const { client, task, runId, stub } = await startRun();
-    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
-    const bad = { source: { rows: 10, hash: "1" }, target: { rows: 10, hash: "2" } };
-    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, chunkKey("a", 0))), outcome: { type: "copy_chunk", rows: 10, bytes: 10, checksum: bad } });
-    expect((await jobs(stub)).find((j) => j.key === chunkKey("a", 0))).toMatchObject({ status: "dispatched", attempt: 2, clean_range: 1 });
-    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, chunkKey("a", 0))), outcome: { type: "copy_chunk", rows: 10, bytes: 10, checksum: bad } });
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 2)] } });
+    await succeedCopy(stub, task, runId, chunkKey("a", 0), 10);
+    await succeedCopy(stub, task, runId, chunkKey("a", 1), 10);
+    const bad = [{ index: 0, rows: 10, hash: "h10" }, { index: 1, rows: 10, hash: "other" }];
+    await succeedFinish(stub, task, runId, "a", bad);
+    let rows = await jobs(stub);
+    // Only the differing chunk again, its range cleared first; the finish comes back once it is copied.
+    expect(rows.find((j) => j.key === chunkKey("a", 0))).toMatchObject({ status: "done", attempt: 1 });
+    expect(rows.find((j) => j.key === chunkKey("a", 1))).toMatchObject({ status: "dispatched", attempt: 2, clean_range: 1 });
+    expect(rows.find((j) => j.key === finishKey("a"))).toBeUndefined();
+    expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "running", phase: "copying" });
+    await succeedCopy(stub, task, runId, chunkKey("a", 1), 10);
+    rows = await jobs(stub);
+    expect(rows.find((j) => j.key === finishKey("a"))).toMatchObject({ status: "dispatched", attempt: 1 });
+    await succeedFinish(stub, task, runId, "a", bad);
     const run = (await client.get(`/runs/${runId}`)).json;
     expect(run.status).toBe("failed");
     expect(run.error.code).toBe("VALIDATION_FAILED");
     expect(run.error.message).toContain("public.a");
     expect(run.tables[0].validation).toBe("failed");
+    const logs = (await client.get(`/runs/${runId}/logs`)).json.items.map((l: { message: string }) => l.message);
+    expect(logs.filter((m: string) => m === "checksum mismatch; copying the chunk again")).toHaveLength(1);
+  });
+
+  it("re-copies a chunk, then passes validation when the checksums agree", async () => {
+    const { client, task, runId, stub } = await startRun();
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
+    await succeedCopy(stub, task, runId, chunkKey("a", 0), 10);
+    await succeedFinish(stub, task, runId, "a", [{ index: 0, rows: 9, hash: "h10" }]);
+    await succeedCopy(stub, task, runId, chunkKey("a", 0), 10);
+    await succeedFinish(stub, task, runId, "a");
+    const run = (await client.get(`/runs/${runId}`)).json;
+    expect(run).toMatchObject({ status: "succeeded", rowsCopied: 10 });
+    expect(run.tables[0].validation).toBe("passed");
   });
 
   it("retries an attempt whose runner went silent once its lease expires", async () => {
@@ -173,7 +209,7 @@ describe("TaskCoordinator", () => {
     await abortAllDurableObjects();
     const fresh = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
     for (const i of [2, 3]) await succeedCopy(fresh, task, runId, chunkKey("a", i));
-    await fresh.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(fresh, finishKey("a"))), outcome: { type: "finish_table" } });
+    await succeedFinish(fresh, task, runId, "a");
     const rows = await jobs(fresh);
     expect(rows.filter((j) => j.kind === "copy").map((j) => j.attempt)).toEqual([1, 1, 1, 1]);
     expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "succeeded", rowsCopied: 400 });

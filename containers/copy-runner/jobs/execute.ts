@@ -98,8 +98,9 @@ async function copy(job: CopyChunkJob, progress: Progress): Promise<JobOutcome> 
 }
 
 async function finish(job: FinishTableJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
-  const { skipped } = await finishTable({ source, target, table: job.table, targetRef: job.targetTable, created: job.created });
-  return { type: "finish_table", skipped };
+  const checksum = job.checksum ? { chunks: job.checksum.chunks, filter: job.checksum.filters as RowFilter[] } : null;
+  const { skipped, checksums } = await finishTable({ source, target, table: job.table, targetRef: job.targetTable, created: job.created, checksum });
+  return { type: "finish_table", skipped, checksums };
 }
 
 async function cdcStream(job: CdcStreamJob, progress: Progress, signal: AbortSignal): Promise<never> {
