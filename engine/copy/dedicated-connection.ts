@@ -35,7 +35,9 @@ export function openDedicated(url: string): postgres.Sql {
     // postgres.js calls this for every socket it opens (the connection's and each cancel request's); given
     // a socket it skips its own connect and, with ssl off, starts the session on it at once.
     socket: () => {
-      const socket = net.connect(parsed.port[0]!, parsed.host[0]!);
+      const [host, port] = [parsed.host[0]!, parsed.port[0]!];
+      // `host` and `port` as postgres.js sets them on its own sockets: its connection errors name them.
+      const socket = Object.assign(net.connect(port, host), { host, port });
       tapSocket(socket, path);
       return socket;
     },
