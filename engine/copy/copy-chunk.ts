@@ -98,7 +98,7 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
     }
     // One simple-protocol message: the transaction is open and the range cleared before any data moves.
     await dst.unsafe(begin);
-    pump = createPump(input.onProgress);
+    pump = createPump(src, dst, input.onProgress);
     out = copyOut(src, copyOutSql, pump.push);
     const into = copyIn(dst, copyInSql);
     const [reader, writer] = await Promise.all([out.stream, into.stream]);

@@ -1,7 +1,37 @@
+import type postgres from "postgres";
 import type { Readable, Writable } from "node:stream";
+import { createPassthrough } from "./copy-passthrough";
+import { rawPath } from "./dedicated-connection";
 
 /** Bytes per write into the target COPY: many small CopyData messages cost 1.34× the time of ~256 KiB writes. */
 export const PIECE_BYTES = 256 * 1024;
+
+/**
+ * Moves a COPY-out's rows into a COPY-in between two dedicated connections: when both are plain TCP, by
+ * forwarding the source's CopyData messages verbatim (copy-passthrough.ts: no work per row); otherwise
+ * (TLS and the like, whose sockets postgres.js hides) row by row, in pieces (`createPiecePump`).
+ * Must be created before the COPY-out statement is sent on `source`.
+ */
+export function createPump(source: postgres.Sql, target: postgres.Sql, onProgress?: (bytes: number) => void): CopyPump {
+  const from = rawPath(source);
+  const to = rawPath(target);
+  return from && to ? createPassthrough(from, to, onProgress) : createPiecePump(onProgress);
+}
+
+/**
+ * `push` is installed as the COPY-out Readable's `push` (copy-stream.ts): postgres.js calls it for each
+ * CopyData message it parses, and with null at CopyDone. `run` starts moving data once the target's COPY
+ * stream exists and resolves with the CopyData payload bytes moved, after the source has ended and the
+ * target stream has been ended. It rejects on the first error of either stream or of `watch` (the
+ * statements' completions: postgres.js reports an error the server sends mid-COPY only there, never on
+ * the stream).
+ */
+export interface CopyPump {
+  push(row: Buffer | null): boolean;
+  run(reader: Readable, writer: Writable, watch: readonly Promise<unknown>[]): Promise<number>;
+  /** The copy failed elsewhere: discard further rows without pausing the source (see `push`). */
+  abandon(): void;
+}
 
 /**
  * Moves COPY-out rows into a COPY-in stream in pieces of about PIECE_BYTES.
@@ -12,22 +42,10 @@ export const PIECE_BYTES = 256 * 1024;
  * and no async step per row. postgres.js pauses the socket when `push` answers false, and the Readable's
  * `_read` resumes it (internals of postgres.js 3.4.9, covered by the copy tests).
  *
- * `run` starts writing once the target's COPY stream exists and resolves with the bytes moved after the
- * source has ended and the target stream has been ended. It rejects on the first error of either stream
- * or of `watch` (the statements' completions: postgres.js reports an error the server sends mid-COPY only
- * there, never on the stream).
- *
  * Memory stays flat: until the target is attached and whenever it has not drained, `push` answers false
  * and the source socket pauses; only the rest of the socket read already in hand is taken meanwhile.
  */
-export interface CopyPump {
-  push(row: Buffer | null): boolean;
-  run(reader: Readable, writer: Writable, watch: readonly Promise<unknown>[]): Promise<number>;
-  /** The copy failed elsewhere: discard further rows without pausing the source (see `push`). */
-  abandon(): void;
-}
-
-export function createPump(onProgress?: (bytes: number) => void): CopyPump {
+function createPiecePump(onProgress?: (bytes: number) => void): CopyPump {
   let piece = Buffer.allocUnsafe(PIECE_BYTES);
   let used = 0;
   let bytes = 0;

@@ -1,5 +1,9 @@
+import net from "node:net";
 import postgres from "postgres";
 import { SESSION_PARAMETERS } from "../plan/session";
+import { tapSocket, type RawPath } from "./socket-tap";
+
+const rawPaths = new WeakMap<postgres.Sql, RawPath>();
 
 /**
  * A postgres.js client with exactly one connection, owned by one chunk copy and closed when it ends.
@@ -8,15 +12,43 @@ import { SESSION_PARAMETERS } from "../plan/session";
  * (it writes the ROLLBACK to a null socket and crashes the process, porsager/postgres#1208). So on failure
  * the connection is destroyed instead, and the server rolls back the session's transaction by itself.
  * `max: 1` is also what lets BEGIN/COMMIT be sent as plain statements.
+ *
+ * A plain TCP connection to one host gets a RawPath (see `rawPath`): its socket is opened here (postgres.js's
+ * `socket` option) and tapped from its first byte. TLS, Unix sockets and host lists stay entirely
+ * postgres.js's: it negotiates TLS itself on a socket it then hides.
  */
 export function openDedicated(url: string): postgres.Sql {
-  return postgres(url, {
+  const options = {
     max: 1,
     prepare: false,
     onnotice: () => {},
     connect_timeout: 30,
     connection: { ...SESSION_PARAMETERS, application_name: "dtaas-copy" },
-  });
+  };
+  // Options as postgres.js resolves them (URL, environment, defaults); creating a client opens nothing.
+  const parsed = postgres(url, options).options;
+  if (parsed.ssl !== false || parsed.path || parsed.host.length !== 1) return postgres(url, options);
+  const path: RawPath = { socket: null, sink: null };
+  const sql = postgres(url, {
+    ...options,
+    // Supported by postgres.js 3.4.9 (connection.js createSocket), missing from its type declarations.
+    // postgres.js calls this for every socket it opens (the connection's and each cancel request's); given
+    // a socket it skips its own connect and, with ssl off, starts the session on it at once.
+    socket: () => {
+      const [host, port] = [parsed.host[0]!, parsed.port[0]!];
+      // `host` and `port` as postgres.js sets them on its own sockets: its connection errors name them.
+      const socket = Object.assign(net.connect(port, host), { host, port });
+      tapSocket(socket, path);
+      return socket;
+    },
+  } as typeof options);
+  rawPaths.set(sql, path);
+  return sql;
+}
+
+/** The dedicated connection's RawPath, or null when postgres.js owns its transport (TLS and the like). */
+export function rawPath(sql: postgres.Sql): RawPath | null {
+  return rawPaths.get(sql) ?? null;
 }
 
 /** Closes gracefully after success; destroys at once (no statement sent) after a failure. */
