@@ -57,8 +57,9 @@ export interface CopyChunkResult {
  * by the source's, and a table without primary key is replaced whole. After any failure both connections
  * are destroyed, never reused, so nothing half-done can be committed later.
  *
- * Memory is flat: the source COPY is read with backpressure down to its socket and written in ~256 KiB
- * pieces that wait for the target socket to drain.
+ * Memory is flat: the source COPY is read with backpressure down to its socket. Over plain TCP its CopyData
+ * bytes are forwarded to the target socket as they arrive (copy-passthrough.ts); otherwise (TLS) rows are
+ * gathered into ~256 KiB writes (copy-pump.ts). Either way the source pauses while the target has not drained.
  *
  * With `validate`, the source COPY runs in a REPEATABLE READ transaction whose snapshot is exported; a third
  * connection checksums the source rows in that snapshot while the COPY streams, so both read the same rows
