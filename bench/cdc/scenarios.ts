@@ -104,7 +104,7 @@ export async function catchUp(ctx: BenchContext, transactions: number, run: numb
     backlog = await startWorkload(ctx.sourceUrl, { clients: ctx.clients, scale: ctx.scale, transactions, run }).done;
     end = await insertMarker(ctx.marks);
     endLsn = await currentLsn(ctx.marks);
-    pids = { ...(await serverPids(ctx.admin, ctx.databases.source, { database: ctx.databases.target, application: "dtaas-copy" })), runner: pid };
+    pids = { ...(await serverPids(ctx.admin, ctx.databases.source, { database: ctx.databases.target, application: "dtaas-cdc-apply" })), runner: pid };
   } finally {
     resumedAt = performance.now();
     cpuBefore = readCpu(pids, 0);

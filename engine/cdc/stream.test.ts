@@ -148,6 +148,29 @@ describe("the CDC stream end to end", () => {
     await expectSame(["counters"]);
   });
 
+  it("commits nothing when a statement fails, whether in the last batch sent or in one that others follow", async () => {
+    await f.sourceTx(`INSERT INTO counters SELECT g, 0 FROM generate_series(1000, 1999) g`);
+    await drain();
+    const checkpoint = async () => (await f.target`SELECT lsn::text AS lsn FROM _dtaas.checkpoints WHERE task_id = ${f.taskId}`)[0]!.lsn as string;
+    const sum = async () => (await f.target`SELECT sum(n)::int AS n FROM counters WHERE id >= 1000`)[0]!.n as number;
+    const refused = `UPDATE counters SET n = 5000 WHERE id = 1000`;
+    const others = `UPDATE counters SET n = n + 1 WHERE id > 1000 AND id < 2000`;
+    // One source transaction in many pieces; the row the target refuses comes last, then first.
+    for (const text of [`${others}; ${refused}`, `${refused}; ${others}`]) {
+      const before = [await confirmedFlush(), await checkpoint(), await sum()];
+      await f.target.unsafe(`ALTER TABLE counters ADD CONSTRAINT counters_small CHECK (n < 1000)`);
+      await f.sourceTx(text);
+      const failed = start({ maxPendingChanges: 50, commitDelayMs: 0, ackIntervalMs: 0 });
+      await expect(failed.done).rejects.toMatchObject({ code: "DATABASE_ERROR", details: { sqlstate: "23514" } });
+      expect(failed.stats.transactions).toBe(0);
+      expect([await confirmedFlush(), await checkpoint(), await sum()]).toEqual(before);
+      await f.target.unsafe(`ALTER TABLE counters DROP CONSTRAINT counters_small`);
+      await f.sourceTx(`UPDATE counters SET n = 0 WHERE id = 1000`);
+      await drain();
+      await expectSame(["counters"]);
+    }
+  });
+
   it("keeps an unchanged TOASTed value of more than 1 MB when another column is updated", async () => {
     await f.sourceTx(`INSERT INTO docs SELECT 1, 't', string_agg(md5(g::text), '') FROM generate_series(1, 40000) g`);
     await drain();
