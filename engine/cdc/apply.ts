@@ -4,7 +4,7 @@ import { closeDedicated } from "../copy/dedicated-connection";
 import { qualify, quoteLiteral } from "../ddl/quote";
 import { AppError } from "../errors/app-error";
 import { classifyError } from "../errors/classify";
-import { deleteRowSql, deleteSql, textArrayLiteral, updateRowSql, updateSql, upsertSql, type TargetColumn } from "./apply-sql";
+import { columnLiteral, deleteRowSql, deleteSql, textArrayLiteral, updateRowSql, updateSql, upsertSql, type TargetColumn } from "./apply-sql";
 import { TableBatch, text, type RowValue } from "./collapse";
 import { UNCHANGED_TOAST, type ColumnValue, type Relation } from "./decode";
 import { formatLsn, parseLsn, type Lsn } from "./lsn";
@@ -58,7 +58,6 @@ const CHECKPOINT_DDL = `
   CREATE TABLE IF NOT EXISTS _dtaas.checkpoints (task_id text PRIMARY KEY, lsn pg_lsn NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`;
 
 interface TableState {
-  relation: Relation;
   signature: string;
   target: TargetTable;
   /** Writable columns in relation order, with their positions in the relation's tuples. */
@@ -82,6 +81,8 @@ interface TableState {
 export class ApplyTarget {
   /** Per source relation; valid only while the connection lives (see class comment). */
   readonly tables = new Map<string, TableState>();
+  /** The state of each Relation message's object (the decoder makes one per message): no lookup by name. */
+  readonly byRelation = new WeakMap<Relation, TableState>();
   dead = false;
 
   private constructor(
@@ -298,11 +299,11 @@ export class ApplySession {
     if (state.inserts.length > 0) {
       const rows = state.inserts;
       state.inserts = [];
-      send(upsertSql(ref, state.columns, [], state), columnsOf(rows, state.columns.length));
+      send(upsertSql(ref, state.columns, [], state), state.columns.map((_, i) => columnLiteral(rows, i)));
     }
     if (state.batch && state.batch.size > 0) {
       const { deletes, upserts, updates } = state.batch.take();
-      if (deletes.length > 0) send(deleteSql(ref, state.keyColumns), columnsOf(deletes, state.keyColumns.length));
+      if (deletes.length > 0) send(deleteSql(ref, state.keyColumns), state.keyColumns.map((_, i) => columnLiteral(deletes, i)));
       const byMask = new Map<string, ColumnValue[][]>();
       for (const row of updates) {
         const mask = state.positions.map((p) => (row[p] === UNCHANGED_TOAST ? "0" : "1")).join("");
@@ -319,16 +320,14 @@ export class ApplySession {
         send(updateSql(ref, state.keyColumns, set.map((x) => x.c)), [...keys, ...values]);
       }
       if (upserts.length > 0) {
-        send(upsertSql(ref, state.columns, state.target.primaryKey, state), state.positions.map((p) => textArrayLiteral(upserts.map((r) => r[p] ?? null))));
+        send(upsertSql(ref, state.columns, state.target.primaryKey, state), state.positions.map((p) => columnLiteral(upserts, p)));
       }
     }
   }
 
-
   /** The table state for a relation already seen in this exact message (the common case, no await). */
   private known(relation: Relation): TableState | undefined {
-    const known = this.tables.get(`${relation.schema}\u0000${relation.name}`);
-    return known && known.relation === relation ? known : undefined;
+    return this.target.byRelation.get(relation);
   }
 
   /**
@@ -338,10 +337,9 @@ export class ApplySession {
   private async stateFor(relation: Relation): Promise<TableState> {
     const id = `${relation.schema}\u0000${relation.name}`;
     const known = this.tables.get(id);
-    if (known && known.relation === relation) return known;
     const signature = JSON.stringify(relation.columns.map((c) => [c.name, c.typeOid, c.typeMod]));
     if (known && known.signature === signature) {
-      known.relation = relation;
+      this.target.byRelation.set(relation, known);
       return known;
     }
     if (known) this.flush(known);
@@ -356,6 +354,7 @@ export class ApplySession {
     if (missingColumns(relation, target).length > 0) target = await addMissingColumns(this.sql, relation, target, this.options.resolveType);
     const state = buildState(relation, signature, target);
     this.tables.set(id, state);
+    this.target.byRelation.set(relation, state);
     return state;
   }
 }
@@ -383,7 +382,6 @@ function buildState(relation: Relation, signature: string, target: TargetTable):
   const keyColumns = target.primaryKey.map((k) => ({ name: k, type: target.columns.get(k)!.type }));
   const identities = [...target.columns].filter(([, c]) => c.identity !== "");
   return {
-    relation,
     signature,
     target,
     columns,
@@ -405,11 +403,6 @@ function sentColumns(state: TableState, values: readonly ColumnValue[]): { c: Ta
     if (v !== UNCHANGED_TOAST) out.push({ c, v: text(v) });
   });
   return out;
-}
-
-/** Row-major rows → one text[] literal per column. */
-function columnsOf(rows: readonly RowValue[][], width: number): string[] {
-  return Array.from({ length: width }, (_, i) => textArrayLiteral(rows.map((r) => r[i] ?? null)));
 }
 
 /**
