@@ -8,7 +8,7 @@ import { qualify, quoteIdent } from "../ddl/quote";
  * settings (plan/session.ts). Pure.
  */
 
-/** A target column as the statements need it: name and cast type (format_type without modifier). */
+/** A target column as the statements need it: name and cast type (schema-change.ts TargetTable). */
 export interface TargetColumn {
   name: string;
   type: string;
