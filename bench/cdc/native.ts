@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type postgres from "postgres";
 import { createTestDatabases } from "../../engine/test-support/test-databases";
+import { readCpu, serverPids, type CpuShares } from "./cpu";
 import { insertMarker, markerConnection } from "./marks";
 import { compareTables, currentLsn, walBytesBetween, type TableCheck } from "./verify";
 import { PGBENCH_TABLES, pgbenchSchema, startWorkload, type WorkloadStats } from "./workload";
@@ -30,6 +31,8 @@ export interface NativeResult {
   /** ENABLE → pg_stat_subscription.latest_end_lsn ≥ the publisher's LSN after the backlog (null: not seen). */
   lsnSeconds: number | null;
   changesPerSecond: number;
+  /** CPU seconds of the walsender and the apply worker from ENABLE (both start then) to the end marker. */
+  cpu: CpuShares;
   tables: TableCheck[];
 }
 
@@ -64,6 +67,7 @@ export async function nativeCatchUp(pgUrl: string, options: CatchUpOptions): Pro
     await dbs.target.unsafe(`ALTER SUBSCRIPTION ${subscription} ENABLE`);
     const { markerAt, lsnAt } = await waitCaughtUp(dbs.target, subscription, endMarker, endLsn, 600_000);
     const seconds = (markerAt - t0) / 1000;
+    const cpu = readCpu(await serverPids(dbs.target, new URL(dbs.sourceUrl).pathname.slice(1), { subscription }), seconds);
     const changes = backlog.changes + 1;
     const tables = await compareTables(dbs.source, dbs.target, PGBENCH_TABLES);
     return {
@@ -73,6 +77,7 @@ export async function nativeCatchUp(pgUrl: string, options: CatchUpOptions): Pro
       seconds,
       lsnSeconds: lsnAt === null ? null : (lsnAt - t0) / 1000,
       changesPerSecond: changes / seconds,
+      cpu,
       tables,
     };
   } finally {

@@ -2,6 +2,7 @@ import { loadavg } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type postgres from "postgres";
 import type { StackClient } from "../../test/support/api-client";
+import { cpuBetween, readCpu, serverPids } from "./cpu";
 import { cdcSample, processMemory, runnerPid, startMemorySampler, startSampler, type CdcSample } from "./dtaas";
 import { startActivityProfiler } from "./profile";
 import { insertMarker, startMarkers, waitForMarker } from "./marks";
@@ -88,7 +89,7 @@ function appliedRate(samples: CdcSample[]) {
  * A fixed backlog while the copy runner is frozen (SIGSTOP), then the time from SIGCONT until the end
  * marker is on the target. Hazard: the lease must outlast the backlog (the stack runs with a long lease).
  */
-export async function catchUp(ctx: BenchContext, transactions: number) {
+export async function catchUp(ctx: BenchContext, transactions: number, run: number) {
   const pid = await runnerPid(ctx.runnerUrl);
   const before = await cdcSample(ctx.api, ctx.runId);
   const startLsn = await currentLsn(ctx.marks);
@@ -96,20 +97,25 @@ export async function catchUp(ctx: BenchContext, transactions: number) {
   let end: number;
   let endLsn: string;
   let resumedAt: number;
+  let pids: Parameters<typeof readCpu>[0] = { walsender: null, apply: [], runner: pid };
+  let cpuBefore: ReturnType<typeof readCpu>;
   process.kill(pid, "SIGSTOP");
   try {
-    backlog = await startWorkload(ctx.sourceUrl, { clients: ctx.clients, scale: ctx.scale, transactions, run: 2 }).done;
+    backlog = await startWorkload(ctx.sourceUrl, { clients: ctx.clients, scale: ctx.scale, transactions, run }).done;
     end = await insertMarker(ctx.marks);
     endLsn = await currentLsn(ctx.marks);
+    pids = { ...(await serverPids(ctx.admin, ctx.databases.source, { database: ctx.databases.target, application: "dtaas-cdc-apply" })), runner: pid };
   } finally {
     resumedAt = performance.now();
+    cpuBefore = readCpu(pids, 0);
     process.kill(pid, "SIGCONT");
   }
   const profiler = startActivityProfiler(ctx.admin, ctx.databases);
   const load = loadavg()[0]!;
   const doneAt = await waitForMarker(ctx.target, end, WAIT_MS);
-  const activity = await profiler.stop();
   const seconds = (doneAt - resumedAt) / 1000;
+  const cpu = cpuBetween(cpuBefore, readCpu(pids, seconds));
+  const activity = await profiler.stop();
   await sleep(1_500); // the API's counters are written to D1 at most once a second
   const after = await cdcSample(ctx.api, ctx.runId);
   const changes = backlog.changes + 1;
@@ -120,6 +126,7 @@ export async function catchUp(ctx: BenchContext, transactions: number) {
     seconds,
     changesPerSecond: changes / seconds,
     apiChangesApplied: after.changesApplied - before.changesApplied,
+    cpu,
     activity,
     loadAvg1m: load,
   };

@@ -8,7 +8,7 @@ import { qualify, quoteIdent } from "../ddl/quote";
  * settings (plan/session.ts). Pure.
  */
 
-/** A target column as the statements need it: name and cast type (format_type without modifier). */
+/** A target column as the statements need it: name and cast type (schema-change.ts TargetTable). */
 export interface TargetColumn {
   name: string;
   type: string;
@@ -16,11 +16,20 @@ export interface TargetColumn {
 
 /** `{"a","b\"c",NULL}`: a text[] literal, every element quoted, so no value is ever mistaken for NULL. */
 export function textArrayLiteral(values: readonly (string | null)[]): string {
+  return arrayLiteral(values.length, (i) => values[i] ?? null);
+}
+
+/** The text[] literal of one column of `rows` (no intermediate array of the column's values). */
+export function columnLiteral(rows: readonly (readonly (string | null)[])[], column: number): string {
+  return arrayLiteral(rows.length, (i) => rows[i]![column] ?? null);
+}
+
+function arrayLiteral(count: number, at: (i: number) => string | null): string {
   let out = "{";
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (i > 0) out += ",";
-    const v = values[i];
-    if (v === null || v === undefined) out += "NULL";
+    const v = at(i);
+    if (v === null) out += "NULL";
     else out += `"${/["\\]/.test(v) ? v.replace(/["\\]/g, "\\$&") : v}"`;
   }
   return `${out}}`;

@@ -1,14 +1,15 @@
-import type postgres from "postgres";
+import postgres from "postgres";
 import type { TableRef } from "../catalog/types";
-import { closeDedicated, openDedicated } from "../copy/dedicated-connection";
+import { closeDedicated } from "../copy/dedicated-connection";
 import { qualify, quoteLiteral } from "../ddl/quote";
 import { AppError } from "../errors/app-error";
 import { classifyError } from "../errors/classify";
-import { deleteRowSql, deleteSql, textArrayLiteral, updateRowSql, updateSql, upsertSql, type TargetColumn } from "./apply-sql";
+import { columnLiteral, deleteRowSql, deleteSql, textArrayLiteral, updateRowSql, updateSql, upsertSql, type TargetColumn } from "./apply-sql";
 import { TableBatch, text, type RowValue } from "./collapse";
 import { UNCHANGED_TOAST, type ColumnValue, type Relation } from "./decode";
 import { formatLsn, parseLsn, type Lsn } from "./lsn";
 import type { Change, TransactionPiece } from "./read";
+import { SESSION_PARAMETERS } from "../plan/session";
 import { addMissingColumns, describeTarget, missingColumns, type TargetTable, type TypeResolver } from "./schema-change";
 
 /**
@@ -21,6 +22,11 @@ import { addMissingColumns, describeTarget, missingColumns, type TargetTable, ty
  *  4. moves the checkpoint to the last applied commit LSN and COMMITs.
  * Only after `commit()` resolves may the caller advance the slot. On any failure the connection is
  * destroyed (the server rolls back); nothing half-applied can be committed later.
+ *
+ * Statements are pipelined: `apply()` sends a batch's statements and returns once the PREVIOUS batch's
+ * have completed, so the target works on one batch while the next is folded. Hazard: a statement that
+ * fails aborts the target transaction, and a COMMIT sent after it would answer ROLLBACK without an error;
+ * so `commit()` awaits every statement sent before it sends COMMIT.
  */
 
 export interface TableMapping {
@@ -52,7 +58,6 @@ const CHECKPOINT_DDL = `
   CREATE TABLE IF NOT EXISTS _dtaas.checkpoints (task_id text PRIMARY KEY, lsn pg_lsn NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`;
 
 interface TableState {
-  relation: Relation;
   signature: string;
   target: TargetTable;
   /** Writable columns in relation order, with their positions in the relation's tuples. */
@@ -76,6 +81,8 @@ interface TableState {
 export class ApplyTarget {
   /** Per source relation; valid only while the connection lives (see class comment). */
   readonly tables = new Map<string, TableState>();
+  /** The state of each Relation message's object (the decoder makes one per message): no lookup by name. */
+  readonly byRelation = new WeakMap<Relation, TableState>();
   dead = false;
 
   private constructor(
@@ -84,7 +91,7 @@ export class ApplyTarget {
   ) {}
 
   static async connect(targetUrl: string, options: ApplyOptions): Promise<ApplyTarget> {
-    const sql = openDedicated(targetUrl);
+    const sql = openApplyConnection(targetUrl);
     try {
       // Outside any transaction: concurrent first runs of IF NOT EXISTS DDL can collide; then retried.
       await sql.unsafe(CHECKPOINT_DDL);
@@ -100,11 +107,12 @@ export class ApplyTarget {
     if (this.dead) throw new Error("the apply target has failed");
     try {
       const task = quoteLiteral(this.options.taskId);
-      await this.sql.unsafe(`BEGIN; INSERT INTO _dtaas.checkpoints (task_id, lsn) VALUES (${task}, '0/0') ON CONFLICT (task_id) DO NOTHING`);
       // The row lock serializes two sessions of one task: the second waits, then sees the first's checkpoint.
-      const [row] = await this.sql.unsafe<{ lsn: string }[]>(`SELECT lsn::text AS lsn FROM _dtaas.checkpoints WHERE task_id = $1 FOR UPDATE`, [
-        this.options.taskId,
-      ]);
+      // Both sent at once (simple queries pipeline): one round trip.
+      const opened = this.sql.unsafe(`BEGIN; INSERT INTO _dtaas.checkpoints (task_id, lsn) VALUES (${task}, '0/0') ON CONFLICT (task_id) DO NOTHING`);
+      opened.catch(() => {}); // awaited below, after the read that follows it
+      const [row] = await this.sql.unsafe<{ lsn: string }[]>(`SELECT lsn::text AS lsn FROM _dtaas.checkpoints WHERE task_id = ${task} FOR UPDATE`);
+      await opened;
       return new ApplySession(this, parseLsn(row!.lsn));
     } catch (err) {
       await this.close(true);
@@ -126,6 +134,9 @@ export class ApplySession {
   private openXid: number | null = null;
   private lastSeen = 0n;
   private readonly result = { applied: 0, transactions: 0, skipped: 0 };
+  /** Statements sent for the batch being applied, and the completion of the batch before it. */
+  private sent: Promise<unknown>[] = [];
+  private previous: Promise<unknown> | null = null;
   private readonly sql: postgres.Sql;
   private readonly options: ApplyOptions;
   private readonly tables: Map<string, TableState>;
@@ -149,8 +160,8 @@ export class ApplySession {
 
   /**
    * Applies pieces in order (inside the open transaction). Pieces of a transaction at or below the
-   * checkpoint are skipped. Everything folded is written before this returns, so the session holds no
-   * rows between calls.
+   * checkpoint are skipped. Everything folded is sent before this returns, and the statements of the
+   * previous call have completed: at most two calls' statements (and their rows) are held at once.
    */
   async apply(pieces: readonly TransactionPiece[]): Promise<void> {
     await this.guard(async () => {
@@ -162,14 +173,27 @@ export class ApplySession {
           if (piece.final) this.result.skipped++;
           continue;
         }
-        for (const change of piece.changes) await this.applyChange(change);
+        for (const change of piece.changes) {
+          if (change.kind === "truncate") {
+            await this.truncate(change);
+            continue;
+          }
+          const state = this.known(change.relation) ?? (await this.stateFor(change.relation));
+          if (!state.batch?.add(change)) this.applyUnfolded(state, change);
+        }
         this.result.applied += piece.changes.length;
         if (piece.final) {
           this.result.transactions++;
           this.lastApplied = piece.commitLsn;
         }
       }
-      await Promise.all([...this.tables.values()].map((state) => this.flush(state)));
+      for (const state of this.tables.values()) this.flush(state);
+      const batch = Promise.all(this.sent);
+      batch.catch(() => {}); // awaited by the next apply() or commit(); a rejection surfaces there
+      this.sent = [];
+      const previous = this.previous;
+      this.previous = batch;
+      await previous;
     });
   }
 
@@ -177,13 +201,13 @@ export class ApplySession {
   async commit(): Promise<ApplyResult> {
     return this.guard(async () => {
       if (this.openXid !== null) throw new Error(`commit inside source transaction ${this.openXid}: its remaining pieces were not applied`);
-      if (this.lastApplied > this.checkpoint) {
-        await this.sql.unsafe(`UPDATE _dtaas.checkpoints SET lsn = $2::pg_lsn, updated_at = now() WHERE task_id = $1`, [
-          this.options.taskId,
-          formatLsn(this.lastApplied),
-        ]);
-      }
-      await this.sql.unsafe("COMMIT");
+      await this.previous;
+      await Promise.all(this.sent);
+      const checkpoint =
+        this.lastApplied > this.checkpoint
+          ? `UPDATE _dtaas.checkpoints SET lsn = '${formatLsn(this.lastApplied)}', updated_at = now() WHERE task_id = ${quoteLiteral(this.options.taskId)}; `
+          : "";
+      await this.sql.unsafe(`${checkpoint}COMMIT`);
       this.dead = true;
       return { ...this.result, checkpoint: this.lastApplied };
     });
@@ -206,41 +230,48 @@ export class ApplySession {
     }
   }
 
-  private async applyChange(change: Change): Promise<void> {
-    if (change.kind === "truncate") {
-      const states = await Promise.all(change.relations.map((r) => this.stateFor(r)));
-      for (const state of this.tables.values()) await this.flush(state);
-      const targets = [...new Set(states.map((s) => qualify(s.target.ref)))];
-      // No CASCADE on the target: it could empty tables the task does not own.
-      await this.sql.unsafe(`TRUNCATE ${targets.join(", ")}${change.restartIdentity ? " RESTART IDENTITY" : ""}`);
-      return;
-    }
-    const state = await this.stateFor(change.relation);
+  private async truncate(change: Extract<Change, { kind: "truncate" }>): Promise<void> {
+    const states: TableState[] = [];
+    for (const r of change.relations) states.push(this.known(r) ?? (await this.stateFor(r)));
+    for (const state of this.tables.values()) this.flush(state);
+    const targets = [...new Set(states.map((s) => qualify(s.target.ref)))];
+    // No CASCADE on the target: it could empty tables the task does not own.
+    this.send(`TRUNCATE ${targets.join(", ")}${change.restartIdentity ? " RESTART IDENTITY" : ""}`);
+  }
+
+  /** A row change the table's batch did not take: queued (unkeyed insert) or sent after a flush, in order. */
+  private applyUnfolded(state: TableState, change: Exclude<Change, { kind: "truncate" }>): void {
     if (state.batch) {
-      if (state.batch.add(change)) return;
       if (change.kind !== "update") throw new Error(`a ${change.kind} was not folded`);
-      await this.flush(state);
-      await this.applyKeyedAlone(state, change);
+      this.flush(state);
+      this.applyKeyedAlone(state, change);
       return;
     }
     if (change.kind === "insert") {
       state.inserts.push(state.positions.map((p) => text(change.new[p])));
       return;
     }
-    await this.flush(state);
-    await this.applyUnkeyedAlone(state, change);
+    this.flush(state);
+    this.applyUnkeyedAlone(state, change);
+  }
+
+  /** Sends a statement on the connection, in order after everything sent before it. */
+  private send(statement: string, params?: RowValue[]): void {
+    const sent = params ? this.sql.unsafe(statement, params, { prepare: true }) : this.sql.unsafe(statement);
+    sent.catch(() => {}); // awaited with its batch
+    this.sent.push(sent);
   }
 
   /** An update the batch could not fold: keyed by its old key, setting every column that was sent. */
-  private async applyKeyedAlone(state: TableState, change: Extract<Change, { kind: "update" }>): Promise<void> {
+  private applyKeyedAlone(state: TableState, change: Extract<Change, { kind: "update" }>): void {
     const keySource = change.old?.values ?? change.new;
     const sent = sentColumns(state, change.new);
     const params = [...state.keyPositions!.map((p) => textArrayLiteral([text(keySource[p])])), ...sent.map((x) => textArrayLiteral([x.v]))];
-    await this.sql.unsafe(updateSql(state.target.ref, state.keyColumns, sent.map((x) => x.c)), params);
+    this.send(updateSql(state.target.ref, state.keyColumns, sent.map((x) => x.c)), params);
   }
 
   /** Update or delete on a table without primary key: the first row equal to the old row (REPLICA IDENTITY FULL). */
-  private async applyUnkeyedAlone(state: TableState, change: Exclude<Change, { kind: "truncate" | "insert" }>): Promise<void> {
+  private applyUnkeyedAlone(state: TableState, change: Exclude<Change, { kind: "truncate" | "insert" }>): void {
     const { schema, name } = change.relation;
     if (change.old?.kind !== "full") {
       throw new AppError(
@@ -251,30 +282,28 @@ export class ApplySession {
     }
     const old = state.positions.map((p) => text(change.old!.values[p]));
     if (change.kind === "delete") {
-      await this.sql.unsafe(deleteRowSql(state.target.ref, state.columns), old);
+      this.send(deleteRowSql(state.target.ref, state.columns), old);
       return;
     }
     const sent = sentColumns(state, change.new);
-    await this.sql.unsafe(updateRowSql(state.target.ref, state.columns, sent.map((x) => x.c)), [...old, ...sent.map((x) => x.v)]);
+    this.send(updateRowSql(state.target.ref, state.columns, sent.map((x) => x.c)), [...old, ...sent.map((x) => x.v)]);
   }
 
   /**
-   * Writes a table's folded operations: deletes, partial updates (one statement per column set), upserts.
-   * They touch disjoint keys (one operation per key), so they are sent at once and pipelined on the
-   * connection; the server runs them in order while the next ones are being built.
+   * Sends a table's folded operations: deletes, partial updates (one statement per column set), upserts.
+   * They touch disjoint keys (one operation per key), so their order among themselves does not matter.
    */
-  private async flush(state: TableState): Promise<void> {
+  private flush(state: TableState): void {
     const ref = state.target.ref;
-    const sent: Promise<unknown>[] = [];
-    const send = (statement: string, params: string[]) => sent.push(this.sql.unsafe(statement, params));
+    const send = (statement: string, params: RowValue[]) => this.send(statement, params);
     if (state.inserts.length > 0) {
       const rows = state.inserts;
       state.inserts = [];
-      send(upsertSql(ref, state.columns, [], state), columnsOf(rows, state.columns.length));
+      send(upsertSql(ref, state.columns, [], state), state.columns.map((_, i) => columnLiteral(rows, i)));
     }
     if (state.batch && state.batch.size > 0) {
       const { deletes, upserts, updates } = state.batch.take();
-      if (deletes.length > 0) send(deleteSql(ref, state.keyColumns), columnsOf(deletes, state.keyColumns.length));
+      if (deletes.length > 0) send(deleteSql(ref, state.keyColumns), state.keyColumns.map((_, i) => columnLiteral(deletes, i)));
       const byMask = new Map<string, ColumnValue[][]>();
       for (const row of updates) {
         const mask = state.positions.map((p) => (row[p] === UNCHANGED_TOAST ? "0" : "1")).join("");
@@ -291,12 +320,15 @@ export class ApplySession {
         send(updateSql(ref, state.keyColumns, set.map((x) => x.c)), [...keys, ...values]);
       }
       if (upserts.length > 0) {
-        send(upsertSql(ref, state.columns, state.target.primaryKey, state), state.positions.map((p) => textArrayLiteral(upserts.map((r) => r[p] ?? null))));
+        send(upsertSql(ref, state.columns, state.target.primaryKey, state), state.positions.map((p) => columnLiteral(upserts, p)));
       }
     }
-    await Promise.all(sent);
   }
 
+  /** The table state for a relation already seen in this exact message (the common case, no await). */
+  private known(relation: Relation): TableState | undefined {
+    return this.target.byRelation.get(relation);
+  }
 
   /**
    * The table state for a relation. A Relation whose columns differ from the known one (a schema change
@@ -305,13 +337,12 @@ export class ApplySession {
   private async stateFor(relation: Relation): Promise<TableState> {
     const id = `${relation.schema}\u0000${relation.name}`;
     const known = this.tables.get(id);
-    if (known && known.relation === relation) return known;
     const signature = JSON.stringify(relation.columns.map((c) => [c.name, c.typeOid, c.typeMod]));
     if (known && known.signature === signature) {
-      known.relation = relation;
+      this.target.byRelation.set(relation, known);
       return known;
     }
-    if (known) await this.flush(known);
+    if (known) this.flush(known);
     const mapped = this.options.mapping.find((m) => m.source.schema === relation.schema && m.source.name === relation.name);
     if (!mapped) {
       throw new AppError("TABLE_NOT_MAPPED", `Changes arrived for ${relation.schema}.${relation.name}, which the task does not map to a target table.`, {
@@ -323,6 +354,7 @@ export class ApplySession {
     if (missingColumns(relation, target).length > 0) target = await addMissingColumns(this.sql, relation, target, this.options.resolveType);
     const state = buildState(relation, signature, target);
     this.tables.set(id, state);
+    this.target.byRelation.set(relation, state);
     return state;
   }
 }
@@ -350,7 +382,6 @@ function buildState(relation: Relation, signature: string, target: TargetTable):
   const keyColumns = target.primaryKey.map((k) => ({ name: k, type: target.columns.get(k)!.type }));
   const identities = [...target.columns].filter(([, c]) => c.identity !== "");
   return {
-    relation,
     signature,
     target,
     columns,
@@ -374,7 +405,16 @@ function sentColumns(state: TableState, values: readonly ColumnValue[]): { c: Ta
   return out;
 }
 
-/** Row-major rows → one text[] literal per column. */
-function columnsOf(rows: readonly RowValue[][], width: number): string[] {
-  return Array.from({ length: width }, (_, i) => textArrayLiteral(rows.map((r) => r[i] ?? null)));
+/**
+ * The apply's own connection: one connection (BEGIN/COMMIT are statements on it) whose data statements are
+ * prepared, so that postgres.js sends them without first asking the server for their parameter types, and
+ * pipelines them (with unnamed statements it waits for a round trip before each one).
+ */
+function openApplyConnection(url: string): postgres.Sql {
+  return postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 30,
+    connection: { ...SESSION_PARAMETERS, application_name: "dtaas-cdc-apply" },
+  });
 }

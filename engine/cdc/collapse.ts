@@ -18,8 +18,8 @@ export type RowValue = string | null;
 export type NetOp =
   /** Insert the full row, or overwrite every column of an existing row with the same key. */
   | { kind: "upsert"; values: RowValue[] }
-  /** Set the columns that are not UNCHANGED_TOAST on the row with `key`; nothing if it is missing. */
-  | { kind: "update"; key: RowValue[]; values: ColumnValue[] }
+  /** Set the columns that are not UNCHANGED_TOAST on the row with the key in `values`; nothing if it is missing. */
+  | { kind: "update"; values: ColumnValue[] }
   /** Delete the row with `key`; nothing if it is missing. */
   | { kind: "delete"; key: RowValue[] };
 
@@ -38,12 +38,12 @@ export class TableBatch {
   /**
    * Folds `change` in. Returns false when it cannot be folded (an update with unchanged TOAST columns that
    * also changes the key, or one that follows a delete of the same key): the caller then flushes this
-   * batch and applies the change by itself.
+   * batch and applies the change by itself. Rows are kept as the change's own arrays, never modified.
    */
   add(change: Exclude<Change, { kind: "truncate" }>): boolean {
     switch (change.kind) {
       case "insert":
-        this.ops.set(this.keyOf(change.new), { kind: "upsert", values: complete(change.new) });
+        this.ops.set(this.keyText(change.new), { kind: "upsert", values: complete(change.new) });
         return true;
       case "delete": {
         const key = oldKey(change.old.values, this.keys);
@@ -51,13 +51,12 @@ export class TableBatch {
         return true;
       }
       case "update": {
-        const newKey = this.keys.map((p) => text(change.new[p]));
-        const before = change.old ? oldKey(change.old.values, this.keys) : newKey;
-        const oldText = keyText(before);
-        const newText = keyText(newKey);
+        const newText = this.keyText(change.new);
+        const before = change.old ? oldKey(change.old.values, this.keys) : null;
+        const oldText = before ? keyText(before) : newText;
         if (!change.new.includes(UNCHANGED_TOAST)) {
           // Every column is known: the row is simply the new one, wherever the old key pointed.
-          if (oldText !== newText) this.ops.set(oldText, { kind: "delete", key: before });
+          if (oldText !== newText) this.ops.set(oldText, { kind: "delete", key: before! });
           this.ops.set(newText, { kind: "upsert", values: complete(change.new) });
           return true;
         }
@@ -65,8 +64,8 @@ export class TableBatch {
         const prev = this.ops.get(newText);
         if (prev?.kind === "delete") return false;
         if (prev?.kind === "upsert") this.ops.set(newText, { kind: "upsert", values: complete(merge(prev.values, change.new)) });
-        else if (prev?.kind === "update") this.ops.set(newText, { kind: "update", key: newKey, values: merge(prev.values, change.new) });
-        else this.ops.set(newText, { kind: "update", key: newKey, values: change.new });
+        else if (prev?.kind === "update") this.ops.set(newText, { kind: "update", values: merge(prev.values, change.new) });
+        else this.ops.set(newText, { kind: "update", values: change.new });
         return true;
       }
     }
@@ -84,8 +83,13 @@ export class TableBatch {
     return out;
   }
 
-  private keyOf(values: ColumnValue[]): string {
-    return keyText(this.keys.map((p) => text(values[p])));
+  /** The Map key of a row's key columns (the value itself for a one-column key: no allocation). */
+  private keyText(values: readonly ColumnValue[]): string {
+    const keys = this.keys;
+    if (keys.length === 1) return keyPart(text(values[keys[0]!]));
+    let out = keyPart(text(values[keys[0]!]));
+    for (let i = 1; i < keys.length; i++) out += `\u0000${keyPart(text(values[keys[i]!]))}`;
+    return out;
   }
 }
 
@@ -115,11 +119,19 @@ export function text(v: ColumnValue | undefined): RowValue {
   throw new Error("a binary column value (binary pgoutput mode is not supported)");
 }
 
+/** The row itself, once every value is checked to be sent text or null (so it can be written as it is). */
 function complete(values: readonly ColumnValue[]): RowValue[] {
-  return values.map(text);
+  for (let i = 0; i < values.length; i++) text(values[i]);
+  return values as RowValue[];
 }
 
 /** Key values as one Map key; NUL cannot occur in PostgreSQL text, so joining on it is injective. */
 function keyText(key: readonly RowValue[]): string {
-  return key.length === 1 ? (key[0] ?? "\u0000null") : key.map((v) => v ?? "\u0000null").join("\u0000");
+  let out = keyPart(key[0] ?? null);
+  for (let i = 1; i < key.length; i++) out += `\u0000${keyPart(key[i] ?? null)}`;
+  return out;
+}
+
+function keyPart(v: RowValue): string {
+  return v ?? "\u0000null";
 }

@@ -59,52 +59,47 @@ export type PgOutputMessage =
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** A cursor over one message's bytes; every read checks bounds (a short message is an error, not junk). */
+/**
+ * A cursor over one message's bytes; every read checks bounds (a short message is an error, not junk).
+ * One cursor serves every message of a decoder (`reset`): nothing is allocated per message but the result.
+ */
 class Bytes {
-  private readonly view: DataView;
+  bytes: Uint8Array = new Uint8Array(0);
   offset = 0;
-  constructor(readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  reset(bytes: Uint8Array): this {
+    // A plain view: slicing a Node Buffer makes a Buffer, several times dearer than a Uint8Array.
+    this.bytes = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.offset = 0;
+    return this;
   }
-  private need(n: number): void {
-    if (this.offset + n > this.bytes.length) throw new PgOutputError(`message ends early (need ${n} bytes at ${this.offset})`);
-  }
-  get remaining(): number {
-    return this.bytes.length - this.offset;
+  private need(n: number): number {
+    const at = this.offset;
+    if (at + n > this.bytes.length) throw new PgOutputError(`message ends early (need ${n} bytes at ${at})`);
+    this.offset = at + n;
+    return at;
   }
   u8(): number {
-    this.need(1);
-    return this.bytes[this.offset++]!;
+    return this.bytes[this.need(1)]!;
   }
   i16(): number {
-    this.need(2);
-    const v = this.view.getInt16(this.offset);
-    this.offset += 2;
-    return v;
+    const o = this.need(2);
+    const b = this.bytes;
+    return ((b[o]! << 24) | (b[o + 1]! << 16)) >> 16;
   }
   u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.offset);
-    this.offset += 4;
-    return v;
+    return this.i32() >>> 0;
   }
   i32(): number {
-    this.need(4);
-    const v = this.view.getInt32(this.offset);
-    this.offset += 4;
-    return v;
+    const o = this.need(4);
+    const b = this.bytes;
+    return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
   }
   u64(): bigint {
-    this.need(8);
-    const v = this.view.getBigUint64(this.offset);
-    this.offset += 8;
-    return v;
+    const high = this.u32();
+    return (BigInt(high) << 32n) | BigInt(this.u32());
   }
   i64(): bigint {
-    this.need(8);
-    const v = this.view.getBigInt64(this.offset);
-    this.offset += 8;
-    return v;
+    return BigInt.asIntN(64, this.u64());
   }
   /** A NUL-terminated string. */
   cstring(): string {
@@ -115,10 +110,13 @@ class Bytes {
     return s;
   }
   take(n: number): Uint8Array {
-    this.need(n);
-    const b = this.bytes.subarray(this.offset, this.offset + n);
-    this.offset += n;
-    return b;
+    const o = this.need(n);
+    return this.bytes.subarray(o, o + n);
+  }
+  /** n bytes of UTF-8 text. */
+  text(n: number): string {
+    const o = this.need(n);
+    return utf8.decode(this.bytes.subarray(o, o + n));
   }
 }
 
@@ -130,6 +128,7 @@ const IDENTITIES = new Set(["d", "n", "f", "i"]);
 
 export class PgOutputDecoder {
   private readonly relations = new Map<number, Relation>();
+  private readonly cursor = new Bytes();
   /** Between Stream Start and Stream Stop every change message carries its transaction's xid first. */
   private inStream = false;
 
@@ -141,7 +140,7 @@ export class PgOutputDecoder {
   }
 
   decode(message: Uint8Array): PgOutputMessage {
-    const b = new Bytes(message);
+    const b = this.cursor.reset(message);
     const tag = String.fromCharCode(b.u8());
     switch (tag) {
       case "B":
@@ -253,7 +252,7 @@ function readTuple(b: Bytes): ColumnValue[] {
   const values: ColumnValue[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const kind = b.u8();
-    if (kind === 0x74 /* t */) values[i] = utf8.decode(b.take(b.u32()));
+    if (kind === 0x74 /* t */) values[i] = b.text(b.u32());
     else if (kind === 0x6e /* n */) values[i] = null;
     else if (kind === 0x75 /* u */) values[i] = UNCHANGED_TOAST;
     // Copied: the message buffer may be reused by a streaming reader.

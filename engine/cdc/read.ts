@@ -61,7 +61,10 @@ export class Grouper {
         if (piece.commitLsn !== m.commitLsn) {
           throw new PgOutputError(`Commit at ${formatLsn(m.commitLsn)} ends the transaction begun for ${formatLsn(piece.commitLsn)}`);
         }
-        this.pieces.push({ ...piece, final: true, endLsn: m.endLsn });
+        // The open piece is in no batch yet (take() hands it out and goes on in a copy), so it may change.
+        piece.final = true;
+        piece.endLsn = m.endLsn;
+        this.pieces.push(piece);
         this.open = null;
         return;
       }

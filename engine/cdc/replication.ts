@@ -92,7 +92,9 @@ export async function startReplication(options: ReplicationOptions): Promise<Rep
   };
   stream.on("data", (x: Buffer) => {
     if (x[0] === 0x77) {
-      options.onFrame({ kind: "data", walStart: x.readBigUInt64BE(1), walEnd: x.readBigUInt64BE(9), message: x.subarray(25) });
+      // A plain view, not a Buffer slice: the decoder slices it once per column (see decode.ts Bytes).
+      const message = new Uint8Array(x.buffer, x.byteOffset + 25, x.length - 25);
+      options.onFrame({ kind: "data", walStart: x.readBigUInt64BE(1), walEnd: x.readBigUInt64BE(9), message });
     } else if (x[0] === 0x6b) {
       const replyRequested = x[17] === 1;
       options.onFrame({ kind: "keepalive", walEnd: x.readBigUInt64BE(1), replyRequested });

@@ -17,7 +17,11 @@ import type { Relation } from "./decode";
 /** The target table as the apply needs it: writable columns with their cast types, and the primary key. */
 export interface TargetTable {
   ref: TableRef;
-  /** Column → cast type (`format_type` without modifier) and identity kind; generated columns left out. */
+  /**
+   * Column → cast type and identity kind; generated columns left out. The cast type is the type's own
+   * qualified name (`pg_catalog.bpchar`), never format_type's: without a modifier that says `character`
+   * and `bit`, which as cast types mean char(1) and bit(1) and would cut every longer value to one.
+   */
   columns: Map<string, { type: string; identity: "" | "a" | "d" }>;
   primaryKey: string[];
   /** Generated columns of the target: present, but never written. */
@@ -25,11 +29,13 @@ export interface TargetTable {
 }
 
 const TARGET_SQL = `
-  SELECT a.attname::text AS name, format_type(a.atttypid, NULL) AS type, a.attidentity::text AS identity,
+  SELECT a.attname::text AS name, quote_ident(tn.nspname) || '.' || quote_ident(t.typname) AS type, a.attidentity::text AS identity,
          a.attgenerated <> '' AS generated, array_position(i.indkey::int2[], a.attnum) AS key_pos
     FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    JOIN pg_type t ON t.oid = a.atttypid
+    JOIN pg_namespace tn ON tn.oid = t.typnamespace
     LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
    WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
    ORDER BY a.attnum`;

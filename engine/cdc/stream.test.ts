@@ -6,7 +6,7 @@ import { createCdcFixture, type CdcFixture } from "./cdc-test-setup";
 import { parseLsn } from "./lsn";
 import { emptyStreamStats, runCdcStream, type CdcStreamInput, type CdcStreamStats } from "./stream";
 
-const TABLES = ["accounts", "pairs", "words", "counters", "docs", "bag", "big"];
+const TABLES = ["accounts", "pairs", "words", "counters", "docs", "bag", "big", "fixed"];
 const DDL = `
   CREATE TABLE accounts (id int8 PRIMARY KEY, owner text, balance numeric(14,2), updated timestamptz, tags text[]);
   CREATE TABLE pairs (a int4, b text, v float8, PRIMARY KEY (a, b));
@@ -14,7 +14,8 @@ const DDL = `
   CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL);
   CREATE TABLE docs (id int PRIMARY KEY, title text, body text);
   CREATE TABLE bag (a int, b text);
-  CREATE TABLE big (id int PRIMARY KEY, v text);`;
+  CREATE TABLE big (id int PRIMARY KEY, v text);
+  CREATE TABLE fixed (id char(4) PRIMARY KEY, c char(5), b bit(3), cs char(3)[]);`;
 const ref = (name: string): TableRef => ({ schema: "public", name });
 
 describe("the CDC stream end to end", () => {
@@ -146,6 +147,40 @@ describe("the CDC stream end to end", () => {
     expect(last.lagBytes).toBeLessThan(1 << 20);
     expect(await total()).toBe(200 + 6 * 50);
     await expectSame(["counters"]);
+  });
+
+  it("commits nothing when a statement fails, whether in the last batch sent or in one that others follow", async () => {
+    await f.sourceTx(`INSERT INTO counters SELECT g, 0 FROM generate_series(1000, 1999) g`);
+    await drain();
+    const checkpoint = async () => (await f.target`SELECT lsn::text AS lsn FROM _dtaas.checkpoints WHERE task_id = ${f.taskId}`)[0]!.lsn as string;
+    const sum = async () => (await f.target`SELECT sum(n)::int AS n FROM counters WHERE id >= 1000`)[0]!.n as number;
+    const refused = `UPDATE counters SET n = 5000 WHERE id = 1000`;
+    const others = `UPDATE counters SET n = n + 1 WHERE id > 1000 AND id < 2000`;
+    // One source transaction in many pieces; the row the target refuses comes last, then first.
+    for (const text of [`${others}; ${refused}`, `${refused}; ${others}`]) {
+      const before = [await confirmedFlush(), await checkpoint(), await sum()];
+      await f.target.unsafe(`ALTER TABLE counters ADD CONSTRAINT counters_small CHECK (n < 1000)`);
+      await f.sourceTx(text);
+      const failed = start({ maxPendingChanges: 50, commitDelayMs: 0, ackIntervalMs: 0 });
+      await expect(failed.done).rejects.toMatchObject({ code: "DATABASE_ERROR", details: { sqlstate: "23514" } });
+      expect(failed.stats.transactions).toBe(0);
+      expect([await confirmedFlush(), await checkpoint(), await sum()]).toEqual(before);
+      await f.target.unsafe(`ALTER TABLE counters DROP CONSTRAINT counters_small`);
+      await f.sourceTx(`UPDATE counters SET n = 0 WHERE id = 1000`);
+      await drain();
+      await expectSame(["counters"]);
+    }
+  });
+
+  it("writes char(n) and bit(n) values whole, keys included", async () => {
+    await f.sourceTx(`INSERT INTO fixed VALUES ('k1', 'abcde', B'101', ARRAY['xyz', 'ab']), ('k2', 'x', B'011', NULL)`);
+    await f.sourceTx(`UPDATE fixed SET c = 'fghij', b = B'110' WHERE id = 'k1'; UPDATE fixed SET id = 'k3' WHERE id = 'k2'`);
+    await drain();
+    expect(await f.target`SELECT id, c, b::text AS b, cs FROM fixed ORDER BY id`).toEqual([
+      { id: "k1  ", c: "fghij", b: "110", cs: ["xyz", "ab "] },
+      { id: "k3  ", c: "x    ", b: "011", cs: null },
+    ]);
+    await expectSame(["fixed"]);
   });
 
   it("keeps an unchanged TOASTed value of more than 1 MB when another column is updated", async () => {
