@@ -94,4 +94,25 @@ describe("reading changes from a real slot", () => {
     const trunc2 = batch!.pieces[3]!.changes[0]!;
     expect(trunc2.kind === "truncate" && trunc2.relations.map((r) => r.name).sort()).toEqual(["items", "other"]);
   });
+
+  it("takes whole transactions only, when asked, while an open one stays behind", async () => {
+    // The slot still holds the transactions above (peeked, never consumed): stop inside the third one.
+    const rows = await f.source.unsafe<{ data: Uint8Array }[]>(
+      `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`,
+      [f.names.slot, f.names.publication],
+    );
+    const grouper = new Grouper();
+    for (const row of rows.slice(0, 13)) grouper.add(row.data);
+    const whole = grouper.take(true);
+    expect(whole.pieces.map((p) => [p.final, p.changes.length])).toEqual([[true, 2], [true, 2]]);
+    expect(whole.changes).toBe(4);
+    expect([grouper.size, grouper.idle]).toEqual([2, false]);
+    // With no complete transaction held, the open one leaves as a piece (its commit may be far away).
+    const partial = grouper.take(true);
+    expect(partial.pieces.map((p) => [p.final, p.changes.map((c) => c.kind)])).toEqual([[false, ["delete", "insert"]]]);
+    expect(grouper.size).toBe(0);
+    grouper.add(rows[13]!.data);
+    expect(grouper.take(true).pieces.map((p) => [p.final, p.changes.length])).toEqual([[true, 0]]);
+    expect(grouper.idle).toBe(true);
+  });
 });

@@ -106,15 +106,22 @@ export class Grouper {
     return this.pieces[0]?.commitTime ?? this.open?.commitTime ?? null;
   }
 
-  /** The batch so far; an open transaction's changes leave as a non-final piece and it continues empty. */
-  take(): ChangeBatch {
-    if (this.open && this.open.changes.length > 0) {
+  /**
+   * The batch so far; an open transaction's changes leave as a non-final piece and it continues empty.
+   * With `wholeTransactions`, an open transaction stays behind whenever complete ones are held, so the
+   * batch ends at a commit and the target may commit after it (a stream catching up on many small
+   * transactions would otherwise end nearly every batch inside one, and never reach a point to commit).
+   */
+  take(wholeTransactions = false): ChangeBatch {
+    const keepOpen = wholeTransactions && this.pieces.length > 0;
+    if (this.open && this.open.changes.length > 0 && !keepOpen) {
       this.pieces.push(this.open);
       this.open = { ...this.open, changes: [] };
     }
-    const batch: ChangeBatch = { pieces: this.pieces, changes: this.changes };
+    const held = keepOpen && this.open ? this.open.changes.length : 0;
+    const batch: ChangeBatch = { pieces: this.pieces, changes: this.changes - held };
     this.pieces = [];
-    this.changes = 0;
+    this.changes = held;
     return batch;
   }
 

@@ -183,7 +183,8 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
         if (input.signal.aborted) return;
         if (failure) throw failure;
       }
-      const batch = grouper.take();
+      // Once a COMMIT is due, batches end at a source commit so the target transaction can end there.
+      const batch = grouper.take(session !== null && Date.now() - sessionSince >= commitDelayMs);
       if (paused && grouper.size < maxPending / 2) {
         paused = false;
         heardAt = Date.now();
