@@ -72,4 +72,31 @@ describe("loading a table in one chunk, then finishing it", () => {
     // Repeating the finish (a retried job) changes nothing.
     expect((await finishTable({ source: dbs.source, target: dbs.target, table, targetRef: ref("checked"), created: true })).skipped.map((s) => s.constraint)).toEqual(["pair_even"]);
   });
+
+  it("keys a table as ADD PRIMARY KEY would name it: adopts its own index left by an interrupted finish, steps past a name another relation holds", async () => {
+    await dbs.source.unsafe(`
+      CREATE TABLE resumed (id int PRIMARY KEY, v text);
+      INSERT INTO resumed SELECT g, 'v' || g FROM generate_series(1, 300) g;
+      CREATE TABLE crowded (a int, b text, PRIMARY KEY (a, b));
+      INSERT INTO crowded SELECT g, 'b' || g FROM generate_series(1, 300) g;`);
+    for (const name of ["resumed", "crowded"]) {
+      const table = await readTableInfo(dbs.source, ref(name));
+      await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: ref(name) }]);
+      await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref(name), chunk: all, cleanRange: false, validate: false });
+    }
+    // An earlier attempt got as far as the key's index; another table holds the name crowded's key would take.
+    await dbs.target.unsafe(`CREATE UNIQUE INDEX resumed_pkey ON resumed (id); CREATE TABLE crowded_pkey (x int)`);
+    for (const name of ["resumed", "crowded"]) {
+      const table = await readTableInfo(dbs.source, ref(name));
+      await finishTable({ source: dbs.source, target: dbs.target, table, targetRef: ref(name), created: true });
+    }
+    const keys = await dbs.target<{ rel: string; conname: string; def: string; indexes: number }[]>`
+      SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def,
+             (SELECT count(*)::int FROM pg_index WHERE indrelid = conrelid) AS indexes
+        FROM pg_constraint WHERE contype = 'p' AND conrelid IN ('resumed'::regclass, 'crowded'::regclass) ORDER BY 1`;
+    expect(keys).toEqual([
+      { rel: "crowded", conname: "crowded_pkey1", def: "PRIMARY KEY (a, b)", indexes: 1 },
+      { rel: "resumed", conname: "resumed_pkey", def: "PRIMARY KEY (id)", indexes: 1 },
+    ]);
+  });
 });
