@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ColumnInfo, TableInfo } from "../catalog/types";
-import { checksumSql, rowHashSql } from "./checksum-sql";
+import { checksumAllChunksSql, checksumSql, rowHashSql } from "./checksum-sql";
 
 function column(name: string, typeName: string, position: number, more: Partial<ColumnInfo> = {}): ColumnInfo {
   return { name, position, dataType: typeName, typeSchema: "pg_catalog", typeName, typeKind: "b", isArray: false, nullable: true, defaultExpr: null, generated: "", identity: "", ...more };
@@ -45,5 +45,17 @@ describe("rowHashSql", () => {
       `SELECT count(*)::text AS rows, coalesce(sum(hashint8extended(coalesce(hashint8extended("id"::"pg_catalog"."int8", 1), 1), 0)), 0)::text AS hash
     FROM "x"."y" WHERE ("id" >= '5'::"pg_catalog"."int8")`,
     );
+  });
+
+  it("assigns rows to chunks by halving the plan at upper bounds: log2(chunks) comparisons per row", () => {
+    const bounds = ["10", "20", "30", "40"];
+    const chunks = [null, ...bounds].map((lo, i) => ({ index: i, lo: lo === null ? null : [lo], hi: i < bounds.length ? [bounds[i]!] : null, wholeTable: false }));
+    const sql = checksumAllChunksSql(table([column("id", "int8", 1)]), chunks, undefined, { schema: "x", name: "y" });
+    const lt = (v: string) => `"id" < '${v}'::"pg_catalog"."int8"`;
+    expect(sql).toContain(
+      `SELECT CASE WHEN ${lt("20")} THEN CASE WHEN ${lt("10")} THEN 0 ELSE 1 END ELSE CASE WHEN ${lt("30")} THEN 2 ELSE CASE WHEN ${lt("40")} THEN 3 ELSE 4 END END END AS chunk`,
+    );
+    expect(checksumAllChunksSql(table([column("id", "int8", 1)]), [chunks[0]!], undefined, { schema: "x", name: "y" })).toContain("SELECT 0 AS chunk");
+    expect(() => checksumAllChunksSql(table([column("id", "int8", 1)]), [{ ...chunks[0]!, hi: null }, chunks[1]!], undefined, { schema: "x", name: "y" })).toThrow(/no upper bound/);
   });
 });

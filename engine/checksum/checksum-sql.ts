@@ -103,19 +103,23 @@ export function checksumSql(table: TableInfo, chunk: Chunk, filter: readonly Row
 
 /**
  * The statement checksumming every chunk of a table in one scan (`chunk`, `rows`, `hash` as text, one row
- * per chunk holding rows): each row goes to the first chunk whose upper bound it is below. `chunks` must
- * be the table's whole plan, in key order, contiguous (each chunk's `lo` is the previous one's `hi`, the
- * first unbounded below, the last above), as planChunks makes them: then this equals checksumSql per
- * chunk, while a table without its primary key yet is read once instead of once per chunk.
+ * per chunk holding rows). `chunks` must be the table's whole plan, in key order, contiguous (each chunk's
+ * `lo` is the previous one's `hi`, the first unbounded below, the last above), as planChunks makes them:
+ * then this equals checksumSql per chunk, while a table without its primary key yet is read once instead
+ * of once per chunk. Each row finds its chunk through nested CASEs halving the plan at an upper bound, so
+ * a row costs log2(chunks) key comparisons however small the task's chunkRows made the chunks.
  */
 export function checksumAllChunksSql(table: TableInfo, chunks: readonly Chunk[], filter: readonly RowFilter[] | undefined, at: TableRef): string {
-  const last = chunks[chunks.length - 1]!;
-  const branches = chunks.slice(0, -1).map((chunk) => {
+  const below = (chunk: Chunk) => {
     if (!chunk.hi) throw new AppError("CHUNK_INVALID", `chunk ${chunk.index} of ${table.schema}.${table.name} has no upper bound but is not the last`);
-    return `WHEN ${rangeCondition(table, { ...chunk, lo: null }, literalBinder)} THEN ${chunk.index}`;
-  });
-  const bucket = branches.length ? `CASE ${branches.join(" ")} ELSE ${last.index} END` : String(last.index);
+    return rangeCondition(table, { ...chunk, lo: null }, literalBinder);
+  };
+  const bucket = (first: number, last: number): string => {
+    if (first === last) return String(chunks[first]!.index);
+    const split = Math.ceil((first + last) / 2);
+    return `CASE WHEN ${below(chunks[split - 1]!)} THEN ${bucket(first, split - 1)} ELSE ${bucket(split, last)} END`;
+  };
   const where = andAll([filterCondition(table, filter, literalBinder)]);
   return `SELECT chunk::text, count(*)::text AS rows, coalesce(sum(h), 0)::text AS hash
-    FROM (SELECT ${bucket} AS chunk, ${rowHashSql(table)} AS h FROM ${qualify(at)} WHERE ${where}) t GROUP BY chunk`;
+    FROM (SELECT ${bucket(0, chunks.length - 1)} AS chunk, ${rowHashSql(table)} AS h FROM ${qualify(at)} WHERE ${where}) t GROUP BY chunk`;
 }
