@@ -279,19 +279,19 @@ export class TaskCoordinator extends DurableObject<Env> {
    */
   private async compareChecksums(finish: JobRecord, tableKey: string, target: { index: number; rows: number; hash: string }[], now: number): Promise<"equal" | "recopy" | "failed"> {
     const copies = this.store.jobs().filter((j) => j.tableKey === tableKey && j.kind === "copy");
+    const onTarget = new Map(target.map((t) => [t.index, t]));
     const differing = copies.filter((copy) => {
-      const got = target.find((t) => t.index === copy.chunkIdx);
+      const got = onTarget.get(copy.chunkIdx!);
       return !copy.checksum || !got || got.rows !== copy.checksum.rows || got.hash !== copy.checksum.hash;
     });
     if (differing.length === 0) return "equal";
     const repeated = differing.find((copy) => copy.mismatches > 0);
     if (repeated) {
       const chunk = this.store.chunkOf(repeated.key);
-      const got = target.find((t) => t.index === repeated.chunkIdx);
       this.store.setTable(tableKey, { validation: "failed" }, now);
       await this.failAttempt(finish, {
         code: "VALIDATION_FAILED",
-        message: `Table ${this.tableName(tableKey)} differs from the source in key range ${JSON.stringify(chunk)} after a re-copy (source ${repeated.checksum?.rows ?? "?"} rows, target ${got?.rows ?? 0}).`,
+        message: `Table ${this.tableName(tableKey)} differs from the source in key range ${JSON.stringify(chunk)} after a re-copy (source ${repeated.checksum?.rows ?? "?"} rows, target ${onTarget.get(repeated.chunkIdx!)?.rows ?? 0}).`,
         retryable: false,
       });
       return "failed";
@@ -300,7 +300,7 @@ export class TaskCoordinator extends DurableObject<Env> {
       await this.runLog("warn", "checksum mismatch; copying the chunk again", {
         table: tableKey,
         chunk: this.store.chunkOf(copy.key),
-        checksum: { source: copy.checksum, target: target.find((t) => t.index === copy.chunkIdx) ?? null },
+        checksum: { source: copy.checksum, target: onTarget.get(copy.chunkIdx!) ?? null },
       });
       this.store.requeueJob(copy.key, now, { cleanRange: true, mismatch: true }, now);
     }

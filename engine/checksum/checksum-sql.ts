@@ -4,9 +4,8 @@ import type { Chunk } from "../plan/chunk";
 import { chunkCondition } from "../plan/chunk-condition";
 import { rangeCondition } from "../plan/chunk";
 import { filterCondition } from "../plan/filter";
-import { andAll } from "../plan/sql-binder";
 import { AppError } from "../errors/app-error";
-import { literalBinder } from "../plan/sql-binder";
+import { andAll, literalBinder } from "../plan/sql-binder";
 import type { RowFilter } from "../task-config";
 
 /**

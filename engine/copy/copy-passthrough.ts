@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import type { CopyPump } from "./copy-pump";
 import type { RawPath } from "./socket-tap";
+import { onCopyFailure } from "./copy-failure";
 
 /** Bytes queued on the target socket beyond which the source socket pauses until the target drains. */
 export const QUEUED_BYTES = 1024 * 1024;
@@ -92,25 +93,21 @@ export function createPassthrough(source: RawPath, target: RawPath, onProgress?:
       return new Promise<number>((resolve, reject) => {
         const socket = target.socket;
         const onDrain = () => resume();
+        let detach = () => {};
         settle = (error) => {
           if (settled) return;
           settled = true;
           source.sink = null;
           socket?.off("drain", onDrain);
-          into.off("error", fail).off("close", onClose);
-          reader.off("error", fail).off("close", onClose);
+          detach();
           if (error === null) resolve(bytes);
           else {
             resume();
             reject(error);
           }
         };
-        const fail = (error: unknown) => settle(error ?? new Error("COPY failed"));
-        const onClose = () => fail(into.errored ?? reader.errored ?? new Error("COPY stream closed before the copy ended"));
-        into.on("error", fail).on("close", onClose);
-        reader.on("error", fail).on("close", onClose);
-        for (const p of watch) p.catch(fail);
-        if (!socket) return fail(new Error("COPY passthrough: the target connection has no socket"));
+        detach = onCopyFailure(reader, into, watch, settle);
+        if (!socket) return settle(new Error("COPY passthrough: the target connection has no socket"));
         socket.on("drain", onDrain);
         out = socket;
         writer = into;

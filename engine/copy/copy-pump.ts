@@ -2,6 +2,7 @@ import type postgres from "postgres";
 import type { Readable, Writable } from "node:stream";
 import { createPassthrough } from "./copy-passthrough";
 import { rawPath } from "./dedicated-connection";
+import { onCopyFailure } from "./copy-failure";
 
 /** Bytes per write into the target COPY: many small CopyData messages cost 1.34× the time of ~256 KiB writes. */
 export const PIECE_BYTES = 256 * 1024;
@@ -22,9 +23,8 @@ export function createPump(source: postgres.Sql, target: postgres.Sql, onProgres
  * `push` is installed as the COPY-out Readable's `push` (copy-stream.ts): postgres.js calls it for each
  * CopyData message it parses, and with null at CopyDone. `run` starts moving data once the target's COPY
  * stream exists and resolves with the CopyData payload bytes moved, after the source has ended and the
- * target stream has been ended. It rejects on the first error of either stream or of `watch` (the
- * statements' completions: postgres.js reports an error the server sends mid-COPY only there, never on
- * the stream).
+ * target stream has been ended. It rejects on the first failure onCopyFailure sees (`watch`: the
+ * statements' completions).
  */
 export interface CopyPump {
   push(row: Buffer | null): boolean;
@@ -108,23 +108,21 @@ function createPiecePump(onProgress?: (bytes: number) => void): CopyPump {
 
     run(source, target, watch) {
       return new Promise<number>((resolve, reject) => {
-        settle = (error) => {
-          if (settled) return;
-          settled = true;
-          target.off("drain", onDrain).off("error", fail).off("close", onClose);
-          source.off("error", fail).off("close", onClose);
-          if (error === null) resolve(bytes);
-          else reject(error);
-        };
-        const fail = (error: unknown) => settle(error ?? new Error("COPY failed"));
-        const onClose = () => fail(target.errored ?? source.errored ?? new Error("COPY stream closed before the copy ended"));
         const onDrain = () => {
           waiting = false;
           resumeSource(source);
         };
-        target.on("drain", onDrain).on("error", fail).on("close", onClose);
-        source.on("error", fail).on("close", onClose);
-        for (const p of watch) p.catch(fail);
+        let detach = () => {};
+        settle = (error) => {
+          if (settled) return;
+          settled = true;
+          target.off("drain", onDrain);
+          detach();
+          if (error === null) resolve(bytes);
+          else reject(error);
+        };
+        target.on("drain", onDrain);
+        detach = onCopyFailure(source, target, watch, settle);
         reader = source;
         writer = target;
         for (const buffer of pending.splice(0)) write(buffer);
