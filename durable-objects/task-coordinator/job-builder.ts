@@ -32,6 +32,10 @@ export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: J
     const tables = store.tables().map((t) => ({ table: t.prepared.table, targetTable: t.prepared.targetTable }));
     return { ...base, type: "cdc_stream", slot: run.cdc.slot, publication: run.cdc.publication, tables };
   }
+  if (job.kind === "foreign_keys") {
+    const tables = store.tables().map((t) => ({ table: { schema: t.prepared.table.schema, name: t.prepared.table.name }, targetTable: t.prepared.targetTable, created: t.prepared.created }));
+    return { ...base, type: "foreign_keys", tables };
+  }
   const table = store.table(job.tableKey!);
   if (!table) throw new Error(`job ${job.key} names an unknown table`);
   const { table: info, targetTable } = table.prepared;

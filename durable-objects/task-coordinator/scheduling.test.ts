@@ -21,6 +21,14 @@ describe("planDispatch", () => {
     expect(planDispatch(jobs, [], { parallelTables: 2, chunksPerTable: 2 }, 0).dispatch).toEqual([]);
   });
 
+  it("holds the foreign key job until every table has succeeded", () => {
+    const jobs = [job("prepare", "prepare", null, "done"), job("a-finish", "finish", "a"), job("foreign_keys", "foreign_keys", null)];
+    const limits = { parallelTables: 2, chunksPerTable: 2 };
+    expect(planDispatch(jobs, [table("a", 0, "finishing"), table("b", 1, "succeeded")], limits, 0).dispatch).toEqual(["a-finish"]);
+    jobs[1]!.status = "done";
+    expect(planDispatch(jobs, [table("a", 0, "succeeded"), table("b", 1, "succeeded")], limits, 0).dispatch).toEqual(["foreign_keys"]);
+  });
+
   it("activates at most parallelTables tables and keeps chunksPerTable chunks in flight each", () => {
     const jobs = [
       job("prepare", "prepare", null, "done"),

@@ -3,7 +3,7 @@
  * No I/O here; the DO class loads rows, asks, and persists the answer before acting on it.
  */
 
-export type JobKind = "prepare" | "copy" | "finish" | "cdc";
+export type JobKind = "prepare" | "copy" | "finish" | "cdc" | "foreign_keys";
 export type JobStatus = "pending" | "dispatched" | "done" | "failed";
 export type TableStatus = "pending" | "copying" | "finishing" | "succeeded" | "streaming" | "failed";
 
@@ -42,8 +42,10 @@ export function planDispatch(jobs: JobState[], tables: TableState[], limits: Lim
   const prepare = jobs.find((j) => j.kind === "prepare");
   if (prepare && prepare.status !== "done") return { dispatch: due(prepare) ? [prepare.key] : [], activate: [] };
 
-  // Change capture runs once the load is done, outside the table limits.
+  // Change capture runs once the load is done, outside the table limits; foreign keys once every table is.
   const cdc = jobs.find((j) => j.kind === "cdc" && due(j));
+  const keys = jobs.find((j) => j.kind === "foreign_keys" && due(j));
+  const loaded = tables.every((t) => t.status === "succeeded");
   const byTable = new Map<string, JobState[]>();
   for (const j of jobs) {
     if (!j.tableKey) continue;
@@ -78,6 +80,7 @@ export function planDispatch(jobs: JobState[], tables: TableState[], limits: Lim
     }
   }
   if (cdc) dispatch.push(cdc.key);
+  if (keys && loaded) dispatch.push(keys.key);
   return { dispatch, activate };
 }
 

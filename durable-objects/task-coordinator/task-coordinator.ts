@@ -229,14 +229,27 @@ export class TaskCoordinator extends DurableObject<Env> {
         }
       });
       if (outcome.cdc) this.store.setCdc(initialCdcState(outcome.cdc));
+      // Change capture applies changes folded by key, not in the source's statement order, which
+      // foreign keys on the target would refuse: they are recreated only after a plain full load.
+      if (outcome.foreignKeys > 0 && run.spec.mode === "full_load") this.store.insertJob("foreign_keys", "foreign_keys", null, null, null, false, now);
       await this.runLog("info", "planned", {
         tables: outcome.tables.length,
         chunks: outcome.tables.reduce((s, t) => s + t.chunks.length, 0),
+        foreignKeys: outcome.foreignKeys,
         ...(outcome.cdc ? { slot: outcome.cdc.slot, consistentPoint: outcome.cdc.consistentPoint } : {}),
       });
+      if (outcome.foreignKeys > 0 && run.spec.mode !== "full_load") {
+        await this.runLog("warn", "foreign keys not copied", { foreignKeys: outcome.foreignKeys, reason: "change capture applies changes folded by key, which foreign keys on the target would refuse" });
+      }
       if (run.spec.mode === "cdc") return this.startStreaming(now);
       this.store.setRun({ phase: "copying" });
       return;
+    }
+    if (outcome.type === "foreign_keys") {
+      this.store.finishJob(job.key, "done", {}, now);
+      if (outcome.skipped.length > 0) await this.runLog("warn", "constraints not copied", { skipped: outcome.skipped });
+      await this.runLog("info", "foreign keys added", { added: outcome.added });
+      return this.succeedRun(now);
     }
     const tableKey = job.tableKey!;
     if (outcome.type === "copy_chunk") {
@@ -267,9 +280,15 @@ export class TaskCoordinator extends DurableObject<Env> {
     await this.runLog("info", "table done", { table: this.tableName(tableKey) });
     if (this.store.tables().every((t) => t.status === "succeeded")) {
       if (run.spec.mode === "full_load_and_cdc") return this.startStreaming(now);
-      this.store.setRun({ status: "succeeded", phase: "done", finishedAt: now });
-      await this.runLog("info", "run succeeded");
+      // The foreign key job, when there is one, is dispatched now and ends the run.
+      if (this.store.job("foreign_keys")) return;
+      await this.succeedRun(now);
     }
+  }
+
+  private async succeedRun(now: number): Promise<void> {
+    this.store.setRun({ status: "succeeded", phase: "done", finishedAt: now });
+    await this.runLog("info", "run succeeded");
   }
 
   /**

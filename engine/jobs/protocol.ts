@@ -111,7 +111,17 @@ export const CdcStreamJob = JobBase.extend({
 });
 export type CdcStreamJob = z.infer<typeof CdcStreamJob>;
 
-export const Job = z.discriminatedUnion("type", [PrepareJob, CopyChunkJob, FinishTableJob, CdcStreamJob]);
+/**
+ * After every table is finished (full_load only): the source's foreign keys among the run's tables,
+ * on the tables the run created (engine/ddl/foreign-keys.ts).
+ */
+export const ForeignKeysJob = JobBase.extend({
+  type: z.literal("foreign_keys"),
+  tables: z.array(z.object({ table: TableRef, targetTable: TableRef, created: z.boolean() })),
+});
+export type ForeignKeysJob = z.infer<typeof ForeignKeysJob>;
+
+export const Job = z.discriminatedUnion("type", [PrepareJob, CopyChunkJob, FinishTableJob, CdcStreamJob, ForeignKeysJob]);
 export type Job = z.infer<typeof Job>;
 
 /** A table the prepare job selected and made ready on the target, with its chunks. */
@@ -146,8 +156,17 @@ export const CdcStreamStats = z.object({
 });
 export type CdcStreamStats = z.infer<typeof CdcStreamStats>;
 
+/** Source constraints the target did not take as they are, each with the reason. */
+const SkippedConstraints = z.array(z.object({ constraint: z.string(), reason: z.string() }));
+
 export const JobOutcome = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("prepare"), tables: z.array(PreparedTable), cdc: CdcSlot.nullable().default(null) }),
+  z.object({
+    type: z.literal("prepare"),
+    tables: z.array(PreparedTable),
+    cdc: CdcSlot.nullable().default(null),
+    /** Source foreign keys on the tables prepare created (those a `foreign_keys` job would recreate or report). */
+    foreignKeys: z.number().int().min(0).default(0),
+  }),
   z.object({
     type: z.literal("copy_chunk"),
     rows: z.number(),
@@ -158,9 +177,16 @@ export const JobOutcome = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("finish_table"),
     /** Source CHECK constraints the target could not take (an expression naming what the target lacks). */
-    skipped: z.array(z.object({ constraint: z.string(), reason: z.string() })).default([]),
+    skipped: SkippedConstraints.default([]),
     /** With the job's `checksum`: the target's checksum of every chunk, by chunk index. */
     checksums: z.array(ChunkChecksum.extend({ index: z.number() })).nullable().default(null),
+  }),
+  z.object({
+    type: z.literal("foreign_keys"),
+    /** Keys now on the target, validated or NOT VALID as on the source. */
+    added: z.number(),
+    /** Keys not recreated (referenced table outside the task, the target cannot take it) or left NOT VALID. */
+    skipped: SkippedConstraints,
   }),
 ]);
 export type JobOutcome = z.infer<typeof JobOutcome>;

@@ -57,8 +57,18 @@ describe("full load through the local stack", () => {
     }
     const [pk] = await target<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'p' AND connamespace = 'public'::regnamespace`;
     expect(pk!.n).toBe(CHINOOK_TABLES.length);
+    // Every foreign key of the script, recreated after the load and validated.
+    const keys = (sql: typeof source) =>
+      sql<{ d: string }[]>`SELECT conrelid::regclass::text || ' ' || conname || ': ' || pg_get_constraintdef(oid) || ' ' || convalidated AS d
+                             FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY 1`;
+    const [want, got] = await Promise.all([keys(source), keys(target)]);
+    expect(want).toHaveLength(11);
+    expect(got).toEqual(want);
     const logs = await api.expectOk("GET", `/runs/${run.id}/logs`);
-    expect(logs.items.map((l: { message: string }) => l.message)).toContain("run succeeded");
+    const messages = logs.items.map((l: { message: string }) => l.message);
+    expect(messages).toContain("run succeeded");
+    expect(logs.items.find((l: { message: string }) => l.message === "foreign keys added").fields).toEqual({ added: 11 });
+    expect(messages).not.toContain("constraints not copied");
   }, 120_000);
 
   it("copies every type, awkward identifiers, no-key, composite-key, empty and large tables", async () => {

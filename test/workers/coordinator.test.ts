@@ -112,6 +112,27 @@ describe("TaskCoordinator", () => {
     expect(JSON.stringify(logs)).not.toContain("source-pw");
   });
 
+  it("recreates foreign keys once every table is finished, then succeeds, reporting keys it did not add", async () => {
+    const { client, task, runId, stub } = await startRun();
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1), prepared("b", 1)], foreignKeys: 2 } });
+    await succeedCopy(stub, task, runId, chunkKey("a", 0));
+    await succeedCopy(stub, task, runId, chunkKey("b", 0));
+    await succeedFinish(stub, task, runId, "a");
+    expect((await jobs(stub)).find((j) => j.key === "foreign_keys")!.status).toBe("pending");
+    await succeedFinish(stub, task, runId, "b");
+    expect((await jobs(stub)).find((j) => j.key === "foreign_keys")!.status).toBe("dispatched");
+    expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "running", phase: "finishing" });
+
+    const payload = await stub.jobFor(await attemptOf(stub, "foreign_keys"));
+    expect(payload).toMatchObject({ type: "foreign_keys", tables: [{ table: { schema: "public", name: "a" }, targetTable: { schema: "public", name: "a" }, created: true }, { table: { schema: "public", name: "b" } }] });
+    const skipped = [{ constraint: "b_x_fkey", reason: "references public.x, which this task does not copy" }];
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "foreign_keys")), outcome: { type: "foreign_keys", added: 1, skipped } });
+    expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "succeeded", phase: "done" });
+    const logs = (await client.get(`/runs/${runId}/logs`)).json.items;
+    expect(logs.find((l: { message: string }) => l.message === "constraints not copied").fields).toEqual({ skipped });
+    expect(logs.find((l: { message: string }) => l.message === "foreign keys added").fields).toEqual({ added: 1 });
+  });
+
   it("retries a retryable failure with the range cleaned, ignores the superseded attempt, and fails fatally with the code", async () => {
     const { client, task, runId, stub } = await startRun({ maxRetries: 1 });
     await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });

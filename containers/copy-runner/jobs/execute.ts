@@ -6,7 +6,8 @@ import { prepareTarget } from "../../../engine/ddl/prepare-target";
 import { quoteLiteral } from "../../../engine/ddl/quote";
 import { AppError } from "../../../engine/errors/app-error";
 import { emptyStreamStats, runCdcStream, type CdcStreamStats } from "../../../engine/cdc/stream";
-import type { CdcStreamJob, CopyChunkJob, FinishTableJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
+import { addForeignKeys, planForeignKeys } from "../../../engine/ddl/foreign-keys";
+import type { CdcStreamJob, CopyChunkJob, FinishTableJob, ForeignKeysJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
 import { planChunks } from "../../../engine/plan/plan-chunks";
 import { targetRefFor } from "../../../engine/plan/variables";
 import type { RowFilter } from "../../../engine/task-config";
@@ -36,6 +37,8 @@ export async function executeJob(job: Job, pools: Pools, progress: Progress, sig
       return finish(job, source, target);
     case "cdc_stream":
       return cdcStream(job, progress, signal);
+    case "foreign_keys":
+      return foreignKeys(job, source, target);
   }
 }
 
@@ -73,7 +76,8 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
       tables.push({ table: p.table, targetTable: p.targetRef, created: p.created, chunks });
     }
   }
-  return { type: "prepare", tables, cdc };
+  const keys = await planForeignKeys(source, prepared);
+  return { type: "prepare", tables, cdc, foreignKeys: keys.steps.length + keys.skipped.length };
 }
 
 async function copy(job: CopyChunkJob, progress: Progress): Promise<JobOutcome> {
@@ -101,6 +105,11 @@ async function finish(job: FinishTableJob, source: postgres.Sql, target: postgre
   const checksum = job.checksum ? { chunks: job.checksum.chunks, filter: job.checksum.filters as RowFilter[] } : null;
   const { skipped, checksums } = await finishTable({ source, target, table: job.table, targetRef: job.targetTable, created: job.created, checksum });
   return { type: "finish_table", skipped, checksums };
+}
+
+async function foreignKeys(job: ForeignKeysJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
+  const tables = job.tables.map((t) => ({ table: t.table, targetRef: t.targetTable, created: t.created }));
+  return { type: "foreign_keys", ...(await addForeignKeys(source, target, tables)) };
 }
 
 async function cdcStream(job: CdcStreamJob, progress: Progress, signal: AbortSignal): Promise<never> {
