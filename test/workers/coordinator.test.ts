@@ -154,7 +154,12 @@ describe("TaskCoordinator", () => {
   it("hands a chunk out without clearing its range only once: a redelivery of the same attempt clears it", async () => {
     const { task, runId, stub } = await startRun();
     await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
-    const attempt = await attemptOf(stub, chunkKey("a", 0));
+    // The queue consumer delivers the dispatched attempt at once (and asks for its payload first): the
+    // attempt is swapped for one it never saw, so the first handout is this test's.
+    const attempt = `${runId}/${chunkKey("a", 0)}#1.handout`;
+    await runInDurableObject(stub, (_, state) => {
+      state.storage.sql.exec("UPDATE jobs SET attempt_id = ?, clean_range = 0 WHERE key = ?", attempt, chunkKey("a", 0));
+    });
     const first = await stub.jobFor(attempt);
     expect(first).toMatchObject({ type: "copy_chunk", cleanRange: false });
     // The runner may have committed the first delivery and restarted (forgetting the attempt id) before
