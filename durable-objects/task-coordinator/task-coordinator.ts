@@ -238,6 +238,9 @@ export class TaskCoordinator extends DurableObject<Env> {
         foreignKeys: outcome.foreignKeys,
         ...(outcome.cdc ? { slot: outcome.cdc.slot, consistentPoint: outcome.cdc.consistentPoint } : {}),
       });
+      for (const t of outcome.tables.filter((t) => t.oneChunk)) {
+        await this.runLog("warn", "table copied as one chunk", { table: `${t.table.schema}.${t.table.name}`, reason: t.oneChunk });
+      }
       if (outcome.foreignKeys > 0 && run.spec.mode !== "full_load") {
         await this.runLog("warn", "foreign keys not copied", { foreignKeys: outcome.foreignKeys, reason: "change capture applies changes folded by key, which foreign keys on the target would refuse" });
       }

@@ -49,12 +49,15 @@ const COLUMNS_SQL = `
          (t.typelem <> 0 AND t.typlen = -1) AS "isArray",
          NOT a.attnotnull AS nullable,
          pg_get_expr(d.adbin, d.adrelid) AS "defaultExpr",
-         a.attgenerated::text AS generated, a.attidentity::text AS identity
+         a.attgenerated::text AS generated, a.attidentity::text AS identity,
+         cn.nspname::text AS "collationSchema", co.collname::text AS "collationName"
     FROM pg_attribute a
     JOIN pg_type t ON t.oid = a.atttypid
     JOIN pg_type et ON et.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN t.typelem ELSE t.oid END
     JOIN pg_namespace en ON en.oid = et.typnamespace
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    LEFT JOIN pg_collation co ON co.oid = a.attcollation
+    LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
    WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
    ORDER BY a.attrelid, a.attnum`;
 
@@ -62,9 +65,11 @@ interface TableRow extends Omit<TableInfo, "columns"> {
   oid: number;
 }
 
-interface ColumnRow extends Omit<ColumnInfo, "generated"> {
+interface ColumnRow extends Omit<ColumnInfo, "generated" | "collation"> {
   oid: number;
   generated: string;
+  collationSchema: string | null;
+  collationName: string | null;
 }
 
 interface Filter {
@@ -83,10 +88,12 @@ async function readTables(db: Queryable, filter: Filter): Promise<TableInfo[]> {
   if (tables.length === 0) return [];
   const columns = await db.query<ColumnRow>(COLUMNS_SQL, [tables.map((t) => t.oid)]);
   const byTable = new Map<number, ColumnInfo[]>();
-  for (const { oid, generated, ...column } of columns) {
+  for (const { oid, generated, collationSchema, collationName, ...column } of columns) {
     const list = byTable.get(oid) ?? [];
     // PostgreSQL 18's virtual generated columns ('v') are read like stored ones: a computed value.
-    list.push({ ...column, generated: generated === "" ? "" : "s" });
+    const info: ColumnInfo = { ...column, generated: generated === "" ? "" : "s" };
+    if (collationName !== null) info.collation = { schema: collationSchema!, name: collationName };
+    list.push(info);
     byTable.set(oid, list);
   }
   return tables.map(({ oid, ...t }) => ({ ...t, columns: byTable.get(oid) ?? [] }));

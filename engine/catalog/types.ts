@@ -18,6 +18,22 @@ export interface ColumnInfo {
   generated: "" | "s";
   /** `a` GENERATED ALWAYS AS IDENTITY, `d` BY DEFAULT, "" none. */
   identity: "" | "a" | "d";
+  /**
+   * The column's collation, absent for a type without one. `pg_catalog.default` is the database's default,
+   * which may differ between source and target; any other names a collation object (e.g. pg_catalog.C).
+   */
+  collation?: CollationRef;
+}
+
+/** A collation by schema and name. */
+export interface CollationRef {
+  schema: string;
+  name: string;
+}
+
+/** The collation `pg_catalog.default`: whatever the database's default is. */
+export function isDefaultCollation(collation: CollationRef): boolean {
+  return collation.schema === "pg_catalog" && collation.name === "default";
 }
 
 /** What the catalog knows about one table. */

@@ -72,3 +72,8 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Querya
     },
   };
 }
+
+/** A Queryable over a postgres.js client the caller owns and ends: `close` leaves it open. */
+export function borrowPostgres(sql: postgres.Sql): Queryable {
+  return { ...queryable(sql, false), close: async () => {} };
+}

@@ -25,6 +25,7 @@ const ColumnInfo = z.object({
   defaultExpr: z.string().nullable(),
   generated: z.enum(["", "s"]),
   identity: z.enum(["", "a", "d"]),
+  collation: TableRef.optional(),
 });
 
 export const TableInfoSchema = z.object({
@@ -130,6 +131,8 @@ export const PreparedTable = z.object({
   targetTable: TableRef,
   created: z.boolean(),
   chunks: z.array(ChunkSchema),
+  /** Why the table is copied as one chunk whatever its size (engine/plan/key-collation.ts), or null. */
+  oneChunk: z.string().nullable().default(null),
 });
 export type PreparedTable = z.infer<typeof PreparedTable>;
 

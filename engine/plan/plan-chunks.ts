@@ -27,6 +27,11 @@ export async function planChunks(sql: postgres.Sql, table: TableInfo, options: {
   return chunksFromBoundaries(pickBoundaries(sorted, chunks));
 }
 
+/** One chunk holding every key: no range condition on either side. */
+export function wholeKeyRange(): Chunk[] {
+  return chunksFromBoundaries([]);
+}
+
 async function estimateRows(sql: postgres.Sql, table: TableInfo, pages: number): Promise<number> {
   const percent = Math.min(100, (100 * ESTIMATE_BLOCKS) / pages);
   const [row] = await sql.unsafe<{ n: string }[]>(`SELECT count(*)::text AS n FROM ${qualify(table)} TABLESAMPLE SYSTEM (${percent})`);

@@ -3,12 +3,13 @@ import { selectTables } from "../../../engine/catalog/select";
 import { copyChunk } from "../../../engine/copy/copy-chunk";
 import { finishTable } from "../../../engine/copy/finish";
 import { prepareTarget } from "../../../engine/ddl/prepare-target";
-import { quoteLiteral } from "../../../engine/ddl/quote";
+import { qualify, quoteLiteral } from "../../../engine/ddl/quote";
 import { AppError } from "../../../engine/errors/app-error";
 import { emptyStreamStats, runCdcStream, type CdcStreamStats } from "../../../engine/cdc/stream";
 import { addForeignKeys, planForeignKeys } from "../../../engine/ddl/foreign-keys";
 import type { CdcStreamJob, CopyChunkJob, FinishTableJob, ForeignKeysJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
-import { planChunks } from "../../../engine/plan/plan-chunks";
+import { planChunks, wholeKeyRange } from "../../../engine/plan/plan-chunks";
+import { keyCollationHazards } from "../../../engine/plan/key-collation";
 import { targetRefFor } from "../../../engine/plan/variables";
 import type { RowFilter } from "../../../engine/task-config";
 import { discoverTables, openSlot } from "./discover";
@@ -66,14 +67,16 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
     );
   }
   const tables = [];
+  const hazards = job.mode === "cdc" ? new Map<string, string>() : await keyCollationHazards(source, target, prepared);
   for (const p of prepared) {
     if (job.mode === "cdc") {
       // Nothing to load: keys and indexes go on now, since applying changes upserts by primary key.
       await finishTable({ source, target, table: p.table, targetRef: p.targetRef, created: p.created });
-      tables.push({ table: p.table, targetTable: p.targetRef, created: p.created, chunks: [] });
+      tables.push({ table: p.table, targetTable: p.targetRef, created: p.created, chunks: [], oneChunk: null });
     } else {
-      const chunks = await planChunks(source, p.table, { chunkRows: job.options.chunkRows });
-      tables.push({ table: p.table, targetTable: p.targetRef, created: p.created, chunks });
+      const oneChunk = hazards.get(qualify(p.table)) ?? null;
+      const chunks = oneChunk ? wholeKeyRange() : await planChunks(source, p.table, { chunkRows: job.options.chunkRows });
+      tables.push({ table: p.table, targetTable: p.targetRef, created: p.created, chunks, oneChunk });
     }
   }
   const keys = await planForeignKeys(source, prepared);
