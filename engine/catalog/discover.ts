@@ -50,7 +50,9 @@ const COLUMNS_SQL = `
          NOT a.attnotnull AS nullable,
          pg_get_expr(d.adbin, d.adrelid) AS "defaultExpr",
          a.attgenerated::text AS generated, a.attidentity::text AS identity,
-         cn.nspname::text AS "collationSchema", co.collname::text AS "collationName"
+         cn.nspname::text AS "collationSchema", co.collname::text AS "collationName",
+         seq.start AS "sequenceStart", seq.increment AS "sequenceIncrement", seq.min AS "sequenceMin",
+         seq.max AS "sequenceMax", seq.cache AS "sequenceCache", seq.cycle AS "sequenceCycle"
     FROM pg_attribute a
     JOIN pg_type t ON t.oid = a.atttypid
     JOIN pg_type et ON et.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN t.typelem ELSE t.oid END
@@ -58,6 +60,12 @@ const COLUMNS_SQL = `
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     LEFT JOIN pg_collation co ON co.oid = a.attcollation
     LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+    LEFT JOIN LATERAL (
+      SELECT s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min,
+             s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle
+        FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
+       WHERE a.attidentity <> '' AND dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+         AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i') seq ON true
    WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
    ORDER BY a.attrelid, a.attnum`;
 
@@ -65,11 +73,17 @@ interface TableRow extends Omit<TableInfo, "columns"> {
   oid: number;
 }
 
-interface ColumnRow extends Omit<ColumnInfo, "generated" | "collation"> {
+interface ColumnRow extends Omit<ColumnInfo, "generated" | "collation" | "identitySequence"> {
   oid: number;
   generated: string;
   collationSchema: string | null;
   collationName: string | null;
+  sequenceStart: string | null;
+  sequenceIncrement: string | null;
+  sequenceMin: string | null;
+  sequenceMax: string | null;
+  sequenceCache: string | null;
+  sequenceCycle: boolean | null;
 }
 
 interface Filter {
@@ -88,11 +102,15 @@ async function readTables(db: Queryable, filter: Filter): Promise<TableInfo[]> {
   if (tables.length === 0) return [];
   const columns = await db.query<ColumnRow>(COLUMNS_SQL, [tables.map((t) => t.oid)]);
   const byTable = new Map<number, ColumnInfo[]>();
-  for (const { oid, generated, collationSchema, collationName, ...column } of columns) {
+  for (const row of columns) {
+    const { oid, generated, collationSchema, collationName, sequenceStart, sequenceIncrement, sequenceMin, sequenceMax, sequenceCache, sequenceCycle, ...column } = row;
     const list = byTable.get(oid) ?? [];
     // PostgreSQL 18's virtual generated columns ('v') are read like stored ones: a computed value.
     const info: ColumnInfo = { ...column, generated: generated === "" ? "" : "s" };
     if (collationName !== null) info.collation = { schema: collationSchema!, name: collationName };
+    if (sequenceStart !== null) {
+      info.identitySequence = { start: sequenceStart, increment: sequenceIncrement!, min: sequenceMin!, max: sequenceMax!, cache: sequenceCache!, cycle: sequenceCycle! };
+    }
     list.push(info);
     byTable.set(oid, list);
   }

@@ -23,6 +23,17 @@ export interface ColumnInfo {
    * which may differ between source and target; any other names a collation object (e.g. pg_catalog.C).
    */
   collation?: CollationRef;
+  /** An identity column's sequence options (integers as text), as the source's sequence has them. */
+  identitySequence?: IdentitySequence;
+}
+
+export interface IdentitySequence {
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
 }
 
 /** A collation by schema and name. */

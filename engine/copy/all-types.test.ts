@@ -49,6 +49,11 @@ describe("every type, awkward identifiers", () => {
     expect(dst.find((c) => c.name === "id")).toMatchObject({ identity: "a", notnull: true });
     const [row] = await dbs.target.unsafe<{ id: string }[]>(`INSERT INTO ${name} ("select") VALUES ('new') RETURNING id::text`);
     expect(Number(row!.id)).toBe(1001);
+    // The twin's identity counts down in steps of 3, as on the source: on past the lowest copied key.
+    const twin = `"My Schema".binary_twin`;
+    const [lowest] = await dbs.target.unsafe<{ id: string }[]>(`SELECT min(id)::text AS id FROM ${twin}`);
+    const [next] = await dbs.target.unsafe<{ id: string }[]>(`INSERT INTO ${twin} DEFAULT VALUES RETURNING id::text`);
+    expect(BigInt(next!.id)).toBe(BigInt(lowest!.id) - 3n);
     const [gen] = await dbs.target.unsafe<{ gen: string }[]>(`SELECT gen::text FROM ${name} WHERE id = 1`);
     expect(gen!.gen).toBe(String(9223372036854775807n / 2n + 1n));
     const indexes = await dbs.target.unsafe<{ indexdef: string }[]>(

@@ -26,6 +26,9 @@ const ColumnInfo = z.object({
   generated: z.enum(["", "s"]),
   identity: z.enum(["", "a", "d"]),
   collation: TableRef.optional(),
+  identitySequence: z
+    .object({ start: z.string(), increment: z.string(), min: z.string(), max: z.string(), cache: z.string(), cycle: z.boolean() })
+    .optional(),
 });
 
 export const TableInfoSchema = z.object({
