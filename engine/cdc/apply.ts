@@ -40,6 +40,11 @@ export interface ApplyOptions {
   mapping: readonly TableMapping[];
   /** Names the type of a column added on the source (schema-change.ts sourceTypeResolver). */
   resolveType: TypeResolver;
+  /**
+   * Source transactions committed at or before this LSN are applied in source order, one statement per
+   * change, instead of folded (see ApplySession.apply).
+   */
+  orderedThrough?: Lsn;
 }
 
 export interface ApplyResult {
@@ -109,7 +114,12 @@ export class ApplyTarget {
       const task = quoteLiteral(this.options.taskId);
       // The row lock serializes two sessions of one task: the second waits, then sees the first's checkpoint.
       // Both sent at once (simple queries pipeline): one round trip.
-      const opened = this.sql.unsafe(`BEGIN; INSERT INTO _dtaas.checkpoints (task_id, lsn) VALUES (${task}, '0/0') ON CONFLICT (task_id) DO NOTHING`);
+      // Deferrable constraints of the target are checked at COMMIT: a folded batch (or one statement per
+      // row where the source had one for many) may pass through states the source never had between two
+      // of its statements, but never at a source commit.
+      const opened = this.sql.unsafe(
+        `BEGIN; SET CONSTRAINTS ALL DEFERRED; INSERT INTO _dtaas.checkpoints (task_id, lsn) VALUES (${task}, '0/0') ON CONFLICT (task_id) DO NOTHING`,
+      );
       opened.catch(() => {}); // awaited below, after the read that follows it
       const [row] = await this.sql.unsafe<{ lsn: string }[]>(`SELECT lsn::text AS lsn FROM _dtaas.checkpoints WHERE task_id = ${task} FOR UPDATE`);
       await opened;
@@ -132,6 +142,7 @@ export class ApplySession {
   private dead = false;
   private lastApplied: Lsn;
   private openXid: number | null = null;
+  private foldedAny = false;
   private lastSeen = 0n;
   private readonly result = { applied: 0, transactions: 0, skipped: 0 };
   /** Statements sent for the batch being applied, and the completion of the batch before it. */
@@ -151,6 +162,16 @@ export class ApplySession {
     this.sql = target.sql;
     this.options = target.options;
     this.tables = target.tables;
+  }
+
+  /** Some change of this session was folded (not applied in source order, see `apply`). */
+  get folded(): boolean {
+    return this.foldedAny;
+  }
+
+  /** Commit LSN of the last source transaction handed to `apply` (0 before any). */
+  get through(): Lsn {
+    return this.lastSeen;
   }
 
   /** True between the pieces of one source transaction: the session cannot commit yet. */
@@ -173,6 +194,8 @@ export class ApplySession {
           if (piece.final) this.result.skipped++;
           continue;
         }
+        const ordered = this.options.orderedThrough !== undefined && piece.commitLsn <= this.options.orderedThrough;
+        if (!ordered && piece.changes.length > 0) this.foldedAny = true;
         for (const change of piece.changes) {
           if (change.kind === "truncate") {
             await this.truncate(change);
@@ -180,6 +203,10 @@ export class ApplySession {
           }
           const state = this.known(change.relation) ?? (await this.stateFor(change.relation));
           if (!state.batch?.add(change)) this.applyUnfolded(state, change);
+          // Folding is exact per primary key, not for a secondary UNIQUE index: two rows handing a value
+          // over in one batch can collide in the multi-row statement. In source order, one change at a
+          // time, each statement meets the state the source's row change met.
+          if (ordered) this.flush(state);
         }
         this.result.applied += piece.changes.length;
         if (piece.final) {

@@ -84,6 +84,16 @@ export function emptyStreamStats(): CdcStreamStats {
 const IDLE_TICK_MS = 1000;
 
 /**
+ * Per task, the LSN through which source transactions are applied in order, unfolded (ApplyOptions
+ * orderedThrough): set when a folded batch broke a secondary UNIQUE constraint. Held in the runner's
+ * memory across attempts of a task's stream; a restarted runner learns it again from one failed attempt.
+ */
+const orderedThrough = new Map<string, Lsn>();
+
+/** 23505 unique_violation. */
+const UNIQUE_VIOLATION = "23505";
+
+/**
  * Runs until `signal` aborts (resolves) or something fails (rejects with a classified AppError; the
  * caller restarts it later). Memory: at most `maxPendingChanges` decoded changes plus one applied batch.
  */
@@ -135,7 +145,12 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
   };
 
   try {
-    target = await ApplyTarget.connect(input.target, { taskId: input.taskId, mapping: input.mapping, resolveType: sourceTypeResolver(control) });
+    target = await ApplyTarget.connect(input.target, {
+      taskId: input.taskId,
+      mapping: input.mapping,
+      resolveType: sourceTypeResolver(control),
+      orderedThrough: orderedThrough.get(input.taskId),
+    });
     stream = await openStream(control, {
       url: input.source,
       slot: input.slot,
@@ -234,6 +249,16 @@ export async function runCdcStream(input: CdcStreamInput): Promise<void> {
       }
     }
   } catch (err) {
+    // Only a session that folded changes can have broken a constraint the source kept, in one of the
+    // transactions it was handed: those are replayed in source order (the ones after them folded again).
+    if (serverError(err)?.sqlstate === UNIQUE_VIOLATION && session?.folded) {
+      orderedThrough.set(input.taskId, session.through);
+      throw new AppError(
+        "CDC_UNIQUE_REORDER",
+        `A batch of changes broke a unique constraint on the target once folded; the stream restarts and applies the transactions through ${formatLsn(session.through)} in source order.`,
+        { status: 409, retryable: true, cause: err },
+      );
+    }
     throw classifyError(err, { subject: "the source database" });
   } finally {
     stats.connected = false;
