@@ -53,7 +53,7 @@ describe("COPY passthrough", () => {
     expect(count!.n).toBe(0);
   }
 
-  it("is used for plain TCP connections only", async () => {
+  it("is used for TCP connections to one host, TLS or not (copy-tls.test.ts); not for host lists", async () => {
     const sql = openDedicated(dbs.sourceUrl);
     try {
       await sql`SELECT 1`;
@@ -61,11 +61,17 @@ describe("COPY passthrough", () => {
     } finally {
       await closeDedicated(sql, false);
     }
-    // postgres.js negotiates TLS itself, on a socket it does not expose: those keep the piece pump.
-    for (const [query, raw] of [["sslmode=disable", true], ["sslmode=prefer", false], ["sslmode=require", false], ["ssl=verify-full", false]] as const) {
-      const other = openDedicated(`${dbs.sourceUrl}?${query}`);
-      expect(rawPath(other) !== null).toBe(raw);
-      await closeDedicated(other, false);
+    const url = new URL(dbs.sourceUrl);
+    const cases = [
+      [`${dbs.sourceUrl}?sslmode=disable`, true],
+      [`${dbs.sourceUrl}?sslmode=require`, true],
+      [`${dbs.sourceUrl}?ssl=verify-full`, true],
+      [`postgres://${url.username}@${url.host},127.0.0.2:${url.port}${url.pathname}`, false],
+    ] as const;
+    for (const [other, raw] of cases) {
+      const client = openDedicated(other);
+      expect(rawPath(client) !== null, other).toBe(raw);
+      await closeDedicated(client, false);
     }
   });
 

@@ -2,6 +2,7 @@ import net from "node:net";
 import postgres from "postgres";
 import { SESSION_PARAMETERS } from "../plan/session";
 import { tapSocket, type RawPath } from "./socket-tap";
+import { connectWithTls, type SslOption } from "./tls-negotiation";
 
 const rawPaths = new WeakMap<postgres.Sql, RawPath>();
 
@@ -13,9 +14,10 @@ const rawPaths = new WeakMap<postgres.Sql, RawPath>();
  * the connection is destroyed instead, and the server rolls back the session's transaction by itself.
  * `max: 1` is also what lets BEGIN/COMMIT be sent as plain statements.
  *
- * A plain TCP connection to one host gets a RawPath (see `rawPath`): its socket is opened here (postgres.js's
- * `socket` option) and tapped from its first byte. TLS, Unix sockets and host lists stay entirely
- * postgres.js's: it negotiates TLS itself on a socket it then hides.
+ * A TCP connection to one host gets a RawPath (see `rawPath`): its socket is opened here (postgres.js's
+ * `socket` option) and tapped from its first byte — for TLS, the decrypted side, after this module
+ * negotiated it as postgres.js would have (tls-negotiation.ts; postgres.js is then told ssl is off).
+ * Unix sockets, host lists and direct TLS negotiation (sslnegotiation=direct) stay entirely postgres.js's.
  */
 export function openDedicated(url: string): postgres.Sql {
   const options = {
@@ -27,17 +29,21 @@ export function openDedicated(url: string): postgres.Sql {
   };
   // Options as postgres.js resolves them (URL, environment, defaults); creating a client opens nothing.
   const parsed = postgres(url, options).options;
-  if (parsed.ssl !== false || parsed.path || parsed.host.length !== 1) return postgres(url, options);
+  // Resolved from the URL (sslmode) like every option; `sslnegotiation` is missing from the declarations.
+  const ssl = parsed.ssl as SslOption;
+  const direct = (parsed as { sslnegotiation?: string | null }).sslnegotiation === "direct";
+  if (parsed.path || parsed.host.length !== 1 || direct) return postgres(url, options);
+  const [host, port] = [parsed.host[0]!, parsed.port[0]!];
   const path: RawPath = { socket: null, sink: null };
   const sql = postgres(url, {
     ...options,
-    // Supported by postgres.js 3.4.9 (connection.js createSocket), missing from its type declarations.
-    // postgres.js calls this for every socket it opens (the connection's and each cancel request's); given
-    // a socket it skips its own connect and, with ssl off, starts the session on it at once.
-    socket: () => {
-      const [host, port] = [parsed.host[0]!, parsed.port[0]!];
+    ssl: false,
+    // Supported by postgres.js 3.4.9 (connection.js createSocket, which awaits it), missing from its type
+    // declarations. postgres.js calls this for every socket it opens (the connection's and each cancel
+    // request's); given a socket it skips its own connect and, with ssl off, starts the session on it at once.
+    socket: async () => {
       // `host` and `port` as postgres.js sets them on its own sockets: its connection errors name them.
-      const socket = Object.assign(net.connect(port, host), { host, port });
+      const socket = Object.assign(ssl === false ? net.connect(port, host) : await connectWithTls(host, port, ssl, options.connect_timeout * 1000), { host, port });
       tapSocket(socket, path);
       return socket;
     },
@@ -46,7 +52,7 @@ export function openDedicated(url: string): postgres.Sql {
   return sql;
 }
 
-/** The dedicated connection's RawPath, or null when postgres.js owns its transport (TLS and the like). */
+/** The dedicated connection's RawPath, or null when postgres.js owns its transport (Unix socket, host list …). */
 export function rawPath(sql: postgres.Sql): RawPath | null {
   return rawPaths.get(sql) ?? null;
 }

