@@ -4,6 +4,7 @@ import type { TaskOptions } from "../task-config";
 import { createTableSql, userTypeSchemas } from "./create-table";
 import { qualify, quoteIdent, quoteLiteral } from "./quote";
 import { createTypesSql, readUserTypes } from "./user-types";
+import { createCollationsSql, readUserCollations } from "./collations";
 
 export type TargetTableMode = TaskOptions["targetTableMode"];
 
@@ -23,7 +24,8 @@ export interface PreparedTable extends TablePair {
  * - `drop_and_create`: drop the target table if present, create it from the source definition;
  * - `truncate`: empty an existing target table, create a missing one;
  * - `append`: keep an existing target table as it is, create a missing one.
- * Schemas, enums and domains missing on the target are created first (existing ones are used as they are).
+ * Schemas, enums, domains and collations of user schemas missing on the target are created first (existing
+ * ones are used as they are).
  */
 export async function prepareTarget(
   source: postgres.Sql,
@@ -32,9 +34,11 @@ export async function prepareTarget(
   mode: TargetTableMode = "drop_and_create",
 ): Promise<PreparedTable[]> {
   const types = await readUserTypes(source, tables.map((t) => t.table));
+  const collations = await readUserCollations(source, tables.map((t) => t.table));
   const statements: string[] = [];
-  const schemas = new Set([...types.map((t) => t.schema), ...tables.map((t) => t.targetRef.schema)]);
+  const schemas = new Set([...types.map((t) => t.schema), ...collations.map((c) => c.schema), ...tables.map((t) => t.targetRef.schema)]);
   for (const schema of schemas) statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  statements.push(...createCollationsSql(collations));
   const missing = [];
   for (const t of types) if (!(await exists(target, qualify(t), "regtype"))) missing.push(t);
   statements.push(...createTypesSql(missing));
