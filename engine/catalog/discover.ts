@@ -51,6 +51,7 @@ const COLUMNS_SQL = `
          pg_get_expr(d.adbin, d.adrelid) AS "defaultExpr",
          a.attgenerated::text AS generated, a.attidentity::text AS identity,
          cn.nspname::text AS "collationSchema", co.collname::text AS "collationName",
+         seq.schema AS "sequenceSchema", seq.name AS "sequenceName", seq.type AS "sequenceType",
          seq.start AS "sequenceStart", seq.increment AS "sequenceIncrement", seq.min AS "sequenceMin",
          seq.max AS "sequenceMax", seq.cache AS "sequenceCache", seq.cycle AS "sequenceCycle"
     FROM pg_attribute a
@@ -61,11 +62,20 @@ const COLUMNS_SQL = `
     LEFT JOIN pg_collation co ON co.oid = a.attcollation
     LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
     LEFT JOIN LATERAL (
-      SELECT s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min,
+      SELECT sn.nspname::text AS schema, sc.relname::text AS name, format_type(s.seqtypid, NULL) AS type,
+             s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min,
              s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle
-        FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
-       WHERE a.attidentity <> '' AND dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
-         AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i') seq ON true
+        FROM pg_depend dep
+        JOIN pg_sequence s ON s.seqrelid = dep.objid
+        JOIN pg_class sc ON sc.oid = s.seqrelid JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+       WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+         AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+         -- An identity's own sequence, or a serial column's: owned by the column and used by its default.
+         AND (dep.deptype = 'i' AND a.attidentity <> ''
+              OR dep.deptype = 'a' AND a.attidentity = '' AND EXISTS (
+                   SELECT 1 FROM pg_depend u WHERE u.classid = 'pg_attrdef'::regclass AND u.objid = d.oid
+                      AND u.refclassid = 'pg_class'::regclass AND u.refobjid = s.seqrelid))
+       LIMIT 1) seq ON true
    WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
    ORDER BY a.attrelid, a.attnum`;
 
@@ -73,11 +83,14 @@ interface TableRow extends Omit<TableInfo, "columns"> {
   oid: number;
 }
 
-interface ColumnRow extends Omit<ColumnInfo, "generated" | "collation" | "identitySequence"> {
+interface ColumnRow extends Omit<ColumnInfo, "generated" | "collation" | "sequence"> {
   oid: number;
   generated: string;
   collationSchema: string | null;
   collationName: string | null;
+  sequenceSchema: string | null;
+  sequenceName: string | null;
+  sequenceType: string | null;
   sequenceStart: string | null;
   sequenceIncrement: string | null;
   sequenceMin: string | null;
@@ -103,13 +116,16 @@ async function readTables(db: Queryable, filter: Filter): Promise<TableInfo[]> {
   const columns = await db.query<ColumnRow>(COLUMNS_SQL, [tables.map((t) => t.oid)]);
   const byTable = new Map<number, ColumnInfo[]>();
   for (const row of columns) {
-    const { oid, generated, collationSchema, collationName, sequenceStart, sequenceIncrement, sequenceMin, sequenceMax, sequenceCache, sequenceCycle, ...column } = row;
+    const { oid, generated, collationSchema, collationName, sequenceSchema, sequenceName, sequenceType, sequenceStart, sequenceIncrement, sequenceMin, sequenceMax, sequenceCache, sequenceCycle, ...column } = row;
     const list = byTable.get(oid) ?? [];
     // PostgreSQL 18's virtual generated columns ('v') are read like stored ones: a computed value.
     const info: ColumnInfo = { ...column, generated: generated === "" ? "" : "s" };
     if (collationName !== null) info.collation = { schema: collationSchema!, name: collationName };
-    if (sequenceStart !== null) {
-      info.identitySequence = { start: sequenceStart, increment: sequenceIncrement!, min: sequenceMin!, max: sequenceMax!, cache: sequenceCache!, cycle: sequenceCycle! };
+    if (sequenceName !== null) {
+      info.sequence = {
+        schema: sequenceSchema!, name: sequenceName, type: sequenceType!,
+        start: sequenceStart!, increment: sequenceIncrement!, min: sequenceMin!, max: sequenceMax!, cache: sequenceCache!, cycle: sequenceCycle!,
+      };
     }
     list.push(info);
     byTable.set(oid, list);

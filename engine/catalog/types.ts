@@ -23,11 +23,19 @@ export interface ColumnInfo {
    * which may differ between source and target; any other names a collation object (e.g. pg_catalog.C).
    */
   collation?: CollationRef;
-  /** An identity column's sequence options (integers as text), as the source's sequence has them. */
-  identitySequence?: IdentitySequence;
+  /**
+   * The sequence the column owns: an identity column's, or a serial column's (owned by it and named by its
+   * `nextval` default). Options as the source's sequence has them.
+   */
+  sequence?: OwnedSequence;
 }
 
-export interface IdentitySequence {
+/** A sequence owned by a column; integers as text. */
+export interface OwnedSequence {
+  schema: string;
+  name: string;
+  /** smallint, integer or bigint. */
+  type: string;
   start: string;
   increment: string;
   min: string;

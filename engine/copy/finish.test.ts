@@ -99,4 +99,26 @@ describe("loading a table in one chunk, then finishing it", () => {
       { rel: "resumed", conname: "resumed_pkey", def: "PRIMARY KEY (id)", indexes: 1 },
     ]);
   });
+
+  it("gives serial columns their own sequence on the target, renamed with the table, counting on past the copied keys", async () => {
+    await dbs.source.unsafe(`
+      CREATE TABLE orders (id bigserial PRIMARY KEY, n serial, note text);
+      ALTER SEQUENCE orders_n_seq INCREMENT BY 5;
+      INSERT INTO orders (note) SELECT 'o' || g FROM generate_series(1, 40) g;`);
+    const table = await readTableInfo(dbs.source, ref("orders"));
+    const target = { schema: "shop", name: "orders_2024" };
+    await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: target }]);
+    await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: target, chunk: all, cleanRange: false, validate: false });
+    await finishTable({ source: dbs.source, target: dbs.target, table, targetRef: target, created: true });
+    const [row] = await dbs.target.unsafe<{ id: string; n: number }[]>(`INSERT INTO shop.orders_2024 (note) VALUES ('new') RETURNING id::text, n`);
+    expect(row).toEqual({ id: "41", n: 1 + 40 * 5 });
+    const owned = await dbs.target.unsafe<{ s: string }[]>(
+      `SELECT pg_get_serial_sequence('shop.orders_2024', c) AS s FROM unnest(ARRAY['id', 'n']) c`,
+    );
+    expect(owned.map((o) => o.s)).toEqual(["shop.orders_2024_id_seq", "shop.orders_2024_n_seq"]);
+    // Owned by their columns: a second run's drop_and_create takes them along and makes them anew.
+    await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: target }]);
+    const [fresh] = await dbs.target.unsafe<{ v: string }[]>(`SELECT nextval('shop.orders_2024_n_seq')::text AS v`);
+    expect(fresh!.v).toBe("1");
+  });
 });

@@ -36,7 +36,7 @@ export interface SkippedConstraint {
 
 /**
  * After every chunk of a table is copied: the target checksum, primary key, secondary indexes and CHECK
- * constraints (only on a table this run created; an existing target keeps its own), identity sequences
+ * constraints (only on a table this run created; an existing target keeps its own), identity and serial sequences
  * moved past the copied values, ANALYZE. Safe to repeat: existing keys, indexes and constraints are
  * skipped, setval is absolute. A CHECK whose expression names a function or type the target lacks is
  * skipped and returned.
@@ -77,7 +77,7 @@ export async function finishTable(input: FinishTableInput): Promise<FinishTableR
       }
     }
   }
-  await resetIdentities(target, table, targetRef);
+  await resetSequences(target, table, targetRef);
   return { skipped, checksums: result };
 }
 
@@ -107,17 +107,18 @@ async function constraintNames(sql: postgres.Sql, ref: TableRef): Promise<{ prim
 }
 
 /**
- * Moves each identity sequence of the target past the values now in the table: to max(col) for an
- * ascending sequence, min(col) for a descending one; an empty table restarts at the sequence's start.
+ * Moves each sequence a target column owns (identity or serial) past the values now in the table: to
+ * max(col) for an ascending sequence, min(col) for a descending one; an empty table restarts at the
+ * sequence's start.
  */
-async function resetIdentities(sql: postgres.Sql, table: TableInfo, ref: TableRef): Promise<void> {
-  for (const column of table.columns.filter((c) => c.identity !== "")) {
+async function resetSequences(sql: postgres.Sql, table: TableInfo, ref: TableRef): Promise<void> {
+  for (const column of table.columns.filter((c) => c.identity !== "" || c.sequence)) {
     const [seq] = await sql.unsafe<{ name: string; increment: string; start: string }[]>(
       `SELECT s.seqrelid::regclass::text AS name, s.seqincrement::text AS increment, s.seqstart::text AS start
          FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence($1, $2)::regclass`,
       [qualify(ref), column.name],
     );
-    // The column may be a plain one on an existing target (truncate/append modes): nothing to move.
+    // The column may own no sequence on an existing target (truncate/append modes): nothing to move.
     if (!seq) continue;
     const extreme = BigInt(seq.increment) > 0n ? "max" : "min";
     await sql.unsafe(

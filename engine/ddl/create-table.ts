@@ -1,5 +1,6 @@
-import { isDefaultCollation, type ColumnInfo, type TableInfo, type TableRef } from "../catalog/types";
-import { castTypeOf, qualify, quoteIdent } from "./quote";
+import { isDefaultCollation, type ColumnInfo, type OwnedSequence, type TableInfo, type TableRef } from "../catalog/types";
+import { retargetName } from "./indexes";
+import { castTypeOf, qualify, quoteIdent, quoteLiteral } from "./quote";
 
 /**
  * The column type as target DDL: built-in types as `format_type` prints them (with modifiers, e.g.
@@ -12,18 +13,24 @@ export function columnTypeSql(column: ColumnInfo): string {
 }
 
 /**
- * One column definition. Kept: type, collation, NOT NULL, identity, and defaults other than sequence defaults
- * (`nextval(…)` names a source sequence that does not exist on the target; the copied values carry the
- * keys). A stored generated column becomes a plain column: COPY writes its value from the source, which
- * a generated column refuses, and the value is already exactly what the source computed.
+ * One column definition. Kept: type, collation, NOT NULL, identity (with its sequence's options), a serial
+ * column's default on its own sequence (`serialSequence`, see serialSequencesSql), and other defaults
+ * except those on a sequence the column does not own (`nextval(…)` of a shared source sequence, which the
+ * target lacks; the copied values carry the keys). A stored generated column becomes a plain column: COPY
+ * writes its value from the source, which a generated column refuses, and the value is already exactly
+ * what the source computed.
  */
-export function columnSql(column: ColumnInfo): string {
+export function columnSql(column: ColumnInfo, serialSequence?: TableRef): string {
   const parts = [quoteIdent(column.name), columnTypeSql(column)];
   // A collation of its own is kept (a missing one fails the CREATE with 42704); a column on the database
   // default takes the target's default, as pg_dump leaves it.
   if (column.collation && !isDefaultCollation(column.collation)) parts.push(`COLLATE ${qualify(column.collation)}`);
-  if (column.identity !== "") parts.push(`GENERATED ${column.identity === "a" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY${identityOptions(column)}`);
-  else if (column.generated === "" && column.defaultExpr !== null && !/\bnextval\s*\(/i.test(column.defaultExpr)) {
+  if (column.identity !== "") {
+    const options = column.sequence ? ` (${sequenceOptions(column.sequence)})` : "";
+    parts.push(`GENERATED ${column.identity === "a" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY${options}`);
+  } else if (serialSequence) {
+    parts.push(`DEFAULT nextval(${quoteLiteral(qualify(serialSequence))}::regclass)`);
+  } else if (column.generated === "" && column.defaultExpr !== null && !/\bnextval\s*\(/i.test(column.defaultExpr)) {
     parts.push(`DEFAULT ${column.defaultExpr}`);
   }
   if (!column.nullable || column.identity !== "") parts.push("NOT NULL");
@@ -34,22 +41,50 @@ export function columnSql(column: ColumnInfo): string {
  * The source sequence's options, so that the target's counts the same way (a descending or stepped
  * sequence, a bounded or cycling one); finishTable then moves it past the copied values.
  */
-function identityOptions(column: ColumnInfo): string {
-  const s = column.identitySequence;
-  if (!s) return "";
+function sequenceOptions(s: OwnedSequence): string {
   const int = (v: string) => {
-    if (!/^-?\d+$/.test(v)) throw new Error(`identity sequence option ${v} of ${column.name} is not an integer`);
+    if (!/^-?\d+$/.test(v)) throw new Error(`sequence option ${v} of ${s.schema}.${s.name} is not an integer`);
     return v;
   };
-  return ` (START WITH ${int(s.start)} INCREMENT BY ${int(s.increment)} MINVALUE ${int(s.min)} MAXVALUE ${int(s.max)} CACHE ${int(s.cache)} ${s.cycle ? "CYCLE" : "NO CYCLE"})`;
+  return `START WITH ${int(s.start)} INCREMENT BY ${int(s.increment)} MINVALUE ${int(s.min)} MAXVALUE ${int(s.max)} CACHE ${int(s.cache)} ${s.cycle ? "CYCLE" : "NO CYCLE"}`;
 }
+
+/** Serial columns: those owning a sequence their default draws from (identity columns own theirs too, but declare it). */
+function serialColumns(table: TableInfo): ColumnInfo[] {
+  return table.columns.filter((c) => c.identity === "" && c.sequence);
+}
+
+/** The target's name for a serial column's sequence: in the target table's schema, renamed with the table. */
+function serialSequenceRef(column: ColumnInfo, table: TableInfo, target: TableRef): TableRef {
+  return { schema: target.schema, name: retargetName(column.sequence!.name, table.name, target.name) };
+}
+
+/**
+ * The serial columns' sequences as the target needs them around `CREATE TABLE`: `before` creates each (its
+ * type and options as on the source; an existing one of that name is used), `after` makes it owned by its
+ * column, so dropping the table drops it. finishTable moves it past the copied values, as identities.
+ */
+export function serialSequencesSql(table: TableInfo, target: TableRef): { before: string[]; after: string[] } {
+  const columns = serialColumns(table);
+  return {
+    before: columns.map((c) => {
+      if (!SEQUENCE_TYPES.has(c.sequence!.type)) throw new Error(`sequence ${c.sequence!.schema}.${c.sequence!.name} has type ${c.sequence!.type}`);
+      return `CREATE SEQUENCE IF NOT EXISTS ${qualify(serialSequenceRef(c, table, target))} AS ${c.sequence!.type} ${sequenceOptions(c.sequence!)}`;
+    }),
+    after: columns.map((c) => `ALTER SEQUENCE ${qualify(serialSequenceRef(c, table, target))} OWNED BY ${qualify(target)}.${quoteIdent(c.name)}`),
+  };
+}
+
+const SEQUENCE_TYPES = new Set(["smallint", "integer", "bigint"]);
 
 /**
  * `CREATE TABLE` for the target, columns in source order, without primary key or indexes: those are built
  * after the load (finishTable), which is faster than loading into a keyed table.
  */
 export function createTableSql(table: TableInfo, target: TableRef): string {
-  const columns = [...table.columns].sort((a, b) => a.position - b.position).map((c) => `  ${columnSql(c)}`);
+  const columns = [...table.columns]
+    .sort((a, b) => a.position - b.position)
+    .map((c) => `  ${columnSql(c, c.identity === "" && c.sequence ? serialSequenceRef(c, table, target) : undefined)}`);
   return `CREATE TABLE ${qualify(target)} (\n${columns.join(",\n")}\n)`;
 }
 

@@ -1,7 +1,7 @@
 import type postgres from "postgres";
 import type { TableInfo, TableRef } from "../catalog/types";
 import type { TaskOptions } from "../task-config";
-import { createTableSql, userTypeSchemas } from "./create-table";
+import { createTableSql, serialSequencesSql, userTypeSchemas } from "./create-table";
 import { qualify, quoteIdent, quoteLiteral } from "./quote";
 import { createTypesSql, readUserTypes } from "./user-types";
 import { createCollationsSql, readUserCollations } from "./collations";
@@ -55,7 +55,8 @@ export async function prepareTarget(
     if (present) statements.push(`DROP TABLE ${name}`);
     // Column defaults print type and function names unqualified when visible on the source's path.
     const path = [...userTypeSchemas(pair.table), "public"].map(quoteIdent).join(", ");
-    statements.push(`SELECT set_config('search_path', ${quoteLiteral(path)}, true)`, createTableSql(pair.table, pair.targetRef));
+    const sequences = serialSequencesSql(pair.table, pair.targetRef);
+    statements.push(`SELECT set_config('search_path', ${quoteLiteral(path)}, true)`, ...sequences.before, createTableSql(pair.table, pair.targetRef), ...sequences.after);
     prepared.push({ ...pair, created: true });
   }
   // One simple-protocol message runs as one implicit transaction: all of it happens, or none.

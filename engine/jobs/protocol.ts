@@ -26,8 +26,11 @@ const ColumnInfo = z.object({
   generated: z.enum(["", "s"]),
   identity: z.enum(["", "a", "d"]),
   collation: TableRef.optional(),
-  identitySequence: z
-    .object({ start: z.string(), increment: z.string(), min: z.string(), max: z.string(), cache: z.string(), cycle: z.boolean() })
+  sequence: z
+    .object({
+      schema: z.string(), name: z.string(), type: z.string(),
+      start: z.string(), increment: z.string(), min: z.string(), max: z.string(), cache: z.string(), cycle: z.boolean(),
+    })
     .optional(),
 });
 
