@@ -76,6 +76,22 @@ interface TableState {
   inserts: RowValue[][];
   overriding: boolean;
   noUpdate: Set<string>;
+  /** Columns owning a sequence on the target, with the furthest value applied and the value last set. */
+  sequences: SequenceFollower[];
+}
+
+/**
+ * Keeps a target sequence past the values applied to its column: the source's sequence hands out the
+ * values, so the target's would stay where the load left it and collide once the target is written to.
+ */
+interface SequenceFollower {
+  position: number;
+  name: string;
+  descending: boolean;
+  /** Furthest value applied (max, or min when counting down); null before any. */
+  applied: bigint | null;
+  /** Value the sequence was last set past by this side. */
+  set: bigint | null;
 }
 
 /**
@@ -203,6 +219,7 @@ export class ApplySession {
           }
           const state = this.known(change.relation) ?? (await this.stateFor(change.relation));
           if (!state.batch?.add(change)) this.applyUnfolded(state, change);
+          if (state.sequences.length > 0 && change.kind !== "delete") follow(state.sequences, change.new);
           // Folding is exact per primary key, not for a secondary UNIQUE index: two rows handing a value
           // over in one batch can collide in the multi-row statement. In source order, one change at a
           // time, each statement meets the state the source's row change met.
@@ -234,7 +251,10 @@ export class ApplySession {
         this.lastApplied > this.checkpoint
           ? `UPDATE _dtaas.checkpoints SET lsn = '${formatLsn(this.lastApplied)}', updated_at = now() WHERE task_id = ${quoteLiteral(this.options.taskId)}; `
           : "";
-      await this.sql.unsafe(`${checkpoint}COMMIT`);
+      const moved = [...this.tables.values()].flatMap((t) => t.sequences.filter((f) => f.applied !== null && f.applied !== f.set));
+      const setvals = moved.map((f) => `${setvalSql(f)}; `).join("");
+      await this.sql.unsafe(`${checkpoint}${setvals}COMMIT`);
+      for (const f of moved) f.set = f.applied;
       this.dead = true;
       return { ...this.result, checkpoint: this.lastApplied };
     });
@@ -408,6 +428,11 @@ function buildState(relation: Relation, signature: string, target: TargetTable):
   }
   const keyColumns = target.primaryKey.map((k) => ({ name: k, type: target.columns.get(k)!.type }));
   const identities = [...target.columns].filter(([, c]) => c.identity !== "");
+  const sequences: SequenceFollower[] = [];
+  for (const [name, sequence] of target.sequences) {
+    const position = relation.columns.findIndex((c) => c.name === name);
+    if (position >= 0) sequences.push({ position, name: sequence.name, descending: sequence.descending, applied: null, set: null });
+  }
   return {
     signature,
     target,
@@ -419,7 +444,24 @@ function buildState(relation: Relation, signature: string, target: TargetTable):
     inserts: [],
     overriding: identities.length > 0,
     noUpdate: new Set(identities.filter(([, c]) => c.identity === "a").map(([name]) => name)),
+    sequences,
   };
+}
+
+/** Notes the sequence columns' values of an applied row (integers as text; NULL and unchanged TOAST skipped). */
+function follow(followers: readonly SequenceFollower[], values: readonly ColumnValue[]): void {
+  for (const f of followers) {
+    const v = values[f.position];
+    if (typeof v !== "string") continue;
+    const n = BigInt(v);
+    if (f.applied === null || (f.descending ? n < f.applied : n > f.applied)) f.applied = n;
+  }
+}
+
+/** Moves a sequence past `applied` unless it is further already (it never goes back). */
+function setvalSql(f: SequenceFollower): string {
+  const furthest = f.descending ? "least" : "greatest";
+  return `SELECT setval(${quoteLiteral(f.name)}, ${furthest}(${f.applied}, last_value)) FROM ${f.name}`;
 }
 
 /** The writable columns whose new value was sent (not unchanged TOAST), with the value. */

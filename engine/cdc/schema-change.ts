@@ -24,25 +24,38 @@ export interface TargetTable {
    */
   columns: Map<string, { type: string; identity: "" | "a" | "d" }>;
   primaryKey: string[];
+  /** Sequences owned by columns (identity or serial), by column: qualified name, and whether it counts down. */
+  sequences: Map<string, { name: string; descending: boolean }>;
   /** Generated columns of the target: present, but never written. */
   generated: Set<string>;
 }
 
 const TARGET_SQL = `
   SELECT a.attname::text AS name, quote_ident(tn.nspname) || '.' || quote_ident(t.typname) AS type, a.attidentity::text AS identity,
-         a.attgenerated <> '' AS generated, array_position(i.indkey::int2[], a.attnum) AS key_pos
+         a.attgenerated <> '' AS generated, array_position(i.indkey::int2[], a.attnum) AS key_pos,
+         q.sequence, q.descending
     FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     JOIN pg_type t ON t.oid = a.atttypid
     JOIN pg_namespace tn ON tn.oid = t.typnamespace
     LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+    LEFT JOIN LATERAL (
+      SELECT quote_ident(sn.nspname) || '.' || quote_ident(sc.relname) AS sequence, s.seqincrement < 0 AS descending
+        FROM pg_depend d
+        JOIN pg_sequence s ON s.seqrelid = d.objid
+        JOIN pg_class sc ON sc.oid = s.seqrelid JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+       WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+         AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype IN ('a', 'i')
+       LIMIT 1) q ON true
    WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
    ORDER BY a.attnum`;
 
 /** Reads the target table; AppError `TABLE_MISSING` when it does not exist. */
 export async function describeTarget(sql: postgres.Sql, ref: TableRef): Promise<TargetTable> {
-  const rows = await sql.unsafe<{ name: string; type: string; identity: "" | "a" | "d"; generated: boolean; key_pos: number | null }[]>(
+  const rows = await sql.unsafe<
+    { name: string; type: string; identity: "" | "a" | "d"; generated: boolean; key_pos: number | null; sequence: string | null; descending: boolean | null }[]
+  >(
     TARGET_SQL,
     [ref.schema, ref.name],
   );
@@ -52,7 +65,8 @@ export async function describeTarget(sql: postgres.Sql, ref: TableRef): Promise<
   const columns = new Map(rows.filter((r) => !r.generated).map((r) => [r.name, { type: r.type, identity: r.identity }]));
   const primaryKey = rows.filter((r) => r.key_pos !== null).sort((a, b) => a.key_pos! - b.key_pos!).map((r) => r.name);
   const generated = new Set(rows.filter((r) => r.generated).map((r) => r.name));
-  return { ref, columns, primaryKey, generated };
+  const sequences = new Map(rows.filter((r) => r.sequence !== null).map((r) => [r.name, { name: r.sequence!, descending: r.descending! }]));
+  return { ref, columns, primaryKey, generated, sequences };
 }
 
 /** Resolves a source type OID and modifier to DDL text for the target. */
