@@ -4,7 +4,10 @@ import { openDedicated, closeDedicated } from "../copy/dedicated-connection";
 import { openPostgres } from "../db/postgres-js";
 import type { Queryable } from "../db/queryable";
 import { createTestDatabases, type TestDatabases } from "../test-support/test-databases";
+import type { TableMapping } from "./apply";
+import { parseLsn } from "./lsn";
 import { cdcNames, createSlot, dropSlotAndPublication, ensurePublication, type CdcNames } from "./slot";
+import { emptyStreamStats, runCdcStream } from "./stream";
 
 /** Test support: source and target databases with a publication and slot for `tables`; drop() removes all. */
 export interface CdcFixture extends TestDatabases {
@@ -43,4 +46,27 @@ export async function createCdcFixture(pgUrl: string, label: string): Promise<Cd
       await dbs.drop();
     },
   };
+}
+
+/**
+ * Streams the fixture's slot until it has confirmed everything the source wrote so far, then stops the
+ * stream; rejects with the stream's own failure if it fails first.
+ */
+export async function drainStream(f: CdcFixture, mapping: TableMapping[]): Promise<void> {
+  const [row] = await f.source`SELECT pg_current_wal_flush_lsn()::text AS lsn`;
+  const upto = parseLsn(row!.lsn as string);
+  const controller = new AbortController();
+  const done = runCdcStream({ source: f.sourceUrl, target: f.targetUrl, ...f.names, taskId: f.taskId, mapping, signal: controller.signal, stats: emptyStreamStats(), ackIntervalMs: 0 });
+  const deadline = Date.now() + 30_000;
+  try {
+    for (;;) {
+      const [slot] = await f.source`SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = ${f.names.slot}`;
+      if (parseLsn(slot!.lsn as string) >= upto) break;
+      if (Date.now() > deadline) throw new Error("the stream never caught up");
+      await Promise.race([done, new Promise((r) => setTimeout(r, 25))]);
+    }
+  } finally {
+    controller.abort();
+  }
+  await done;
 }

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { TableRef } from "../catalog/types";
 import { tableDigest } from "../test-support/table-digest";
-import { createCdcFixture, type CdcFixture } from "./cdc-test-setup";
-import { parseLsn } from "./lsn";
-import { emptyStreamStats, runCdcStream } from "./stream";
+import { createCdcFixture, drainStream, type CdcFixture } from "./cdc-test-setup";
 
 const tickets: TableRef = { schema: "public", name: "tickets" };
 const DDL = `
@@ -22,25 +20,7 @@ describe("CDC and the target's sequences", () => {
   });
   afterAll(() => f?.drop());
 
-  async function drain(): Promise<void> {
-    const [row] = await f.source`SELECT pg_current_wal_flush_lsn()::text AS lsn`;
-    const upto = parseLsn(row!.lsn as string);
-    const controller = new AbortController();
-    const mapping = [{ source: tickets, target: tickets }];
-    const done = runCdcStream({ source: f.sourceUrl, target: f.targetUrl, ...f.names, taskId: f.taskId, mapping, signal: controller.signal, stats: emptyStreamStats(), ackIntervalMs: 0 });
-    const deadline = Date.now() + 30_000;
-    try {
-      for (;;) {
-        const [slot] = await f.source`SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = ${f.names.slot}`;
-        if (parseLsn(slot!.lsn as string) >= upto) break;
-        if (Date.now() > deadline) throw new Error("the stream never caught up");
-        await Promise.race([done, new Promise((r) => setTimeout(r, 25))]);
-      }
-    } finally {
-      controller.abort();
-    }
-    await done;
-  }
+  const drain = () => drainStream(f, [{ source: tickets, target: tickets }]);
 
   const next = async () => {
     const [row] = await f.target.unsafe<{ id: string; down: number }[]>(`SELECT nextval('tickets_id_seq')::text AS id, nextval('tickets_down_seq')::int AS down`);

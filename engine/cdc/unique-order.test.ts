@@ -2,10 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { TableRef } from "../catalog/types";
 import { tableDigest } from "../test-support/table-digest";
 import { ApplyTarget } from "./apply";
-import { createCdcFixture, type CdcFixture } from "./cdc-test-setup";
-import { parseLsn } from "./lsn";
+import { createCdcFixture, drainStream, type CdcFixture } from "./cdc-test-setup";
 import { Grouper, type ChangeBatch } from "./read";
-import { emptyStreamStats, runCdcStream } from "./stream";
 
 const ref = (name: string): TableRef => ({ schema: "public", name });
 const TABLES = ["people", "seats"];
@@ -95,25 +93,7 @@ describe("the stream meeting a unique violation", () => {
   });
   afterAll(() => f?.drop());
 
-  /** Streams until the slot confirms what the source has written; rejects with the stream's failure. */
-  async function drain(): Promise<void> {
-    const [row] = await f.source`SELECT pg_current_wal_flush_lsn()::text AS lsn`;
-    const upto = parseLsn(row!.lsn as string);
-    const controller = new AbortController();
-    const done = runCdcStream({ source: f.sourceUrl, target: f.targetUrl, ...f.names, taskId: f.taskId, mapping, signal: controller.signal, stats: emptyStreamStats(), ackIntervalMs: 0 });
-    const deadline = Date.now() + 30_000;
-    try {
-      for (;;) {
-        const [slot] = await f.source`SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = ${f.names.slot}`;
-        if (parseLsn(slot!.lsn as string) >= upto) break;
-        if (Date.now() > deadline) throw new Error("the stream never caught up");
-        await Promise.race([done, new Promise((r) => setTimeout(r, 25))]);
-      }
-    } finally {
-      controller.abort();
-    }
-    await done;
-  }
+  const drain = () => drainStream(f, mapping);
 
   it("restarts in source order after a folded batch broke, and converges", async () => {
     await f.sourceTx(`UPDATE people SET email = 'tmp' WHERE id = 5; UPDATE people SET email = 'p5@x' WHERE id = 6; UPDATE people SET email = 'p6@x' WHERE id = 5;`);
