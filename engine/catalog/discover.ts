@@ -1,6 +1,6 @@
 import type { Queryable } from "../db/queryable";
 import { AppError } from "../errors/app-error";
-import type { ColumnInfo, TableInfo, TableRef } from "./types";
+import type { ColumnInfo, Partitioning, TableInfo, TableRef } from "./types";
 
 /**
  * Catalog discovery with a fixed number of queries whatever the number of tables (a database may hold
@@ -37,7 +37,8 @@ const TABLES_SQL = `
               ELSE t.reltuples::float8 END AS "estimatedRows",
          CASE WHEN t.relkind = 'p' THEN
                 (SELECT COALESCE(sum(pg_total_relation_size(p.relid)), 0) FROM pg_partition_tree(t.oid) p)
-              ELSE pg_total_relation_size(t.oid) END::float8 AS "sizeBytes"
+              ELSE pg_total_relation_size(t.oid) END::float8 AS "sizeBytes",
+         CASE WHEN t.relkind = 'p' THEN pg_get_partkeydef(t.oid) END AS "partitionKey"
     FROM t
    ORDER BY t.nspname, t.relname`;
 
@@ -79,8 +80,50 @@ const COLUMNS_SQL = `
    WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
    ORDER BY a.attrelid, a.attnum`;
 
-interface TableRow extends Omit<TableInfo, "columns"> {
+interface TableRow extends Omit<TableInfo, "columns" | "partitioning"> {
   oid: number;
+  partitionKey: string | null;
+}
+
+// Every partition below the given partitioned tables ($1 oids), with its parent, bound and own key.
+const PARTITIONS_SQL = `
+  WITH RECURSIVE tree(oid, parent) AS (
+      SELECT i.inhrelid, i.inhparent FROM pg_inherits i WHERE i.inhparent = ANY ($1::oid[])
+    UNION ALL
+      SELECT i.inhrelid, i.inhparent FROM pg_inherits i JOIN tree ON i.inhparent = tree.oid)
+  SELECT tree.parent, c.oid, n.nspname::text AS schema, c.relname::text AS name,
+         pg_get_expr(c.relpartbound, c.oid) AS bound,
+         CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS key
+    FROM tree JOIN pg_class c ON c.oid = tree.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relispartition
+   ORDER BY n.nspname, c.relname`;
+
+interface PartitionRow {
+  parent: number;
+  oid: number;
+  schema: string;
+  name: string;
+  bound: string;
+  key: string | null;
+}
+
+/** The partition trees of the partitioned tables among `tables` (one query for all), by root oid. */
+async function readPartitionings(db: Queryable, tables: readonly TableRow[]): Promise<Map<number, Partitioning>> {
+  const roots = tables.filter((t) => t.partitionKey !== null);
+  if (roots.length === 0) return new Map();
+  const rows = await db.query<PartitionRow>(PARTITIONS_SQL, [roots.map((t) => t.oid)]);
+  const children = new Map<number, PartitionRow[]>();
+  for (const r of rows) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  const tree = (oid: number, key: string): Partitioning => ({
+    key,
+    partitions: (children.get(oid) ?? []).map((c) => ({
+      schema: c.schema,
+      name: c.name,
+      bound: c.bound,
+      ...(c.key !== null ? { partitioning: tree(c.oid, c.key) } : {}),
+    })),
+  });
+  return new Map(roots.map((t) => [t.oid, tree(t.oid, t.partitionKey!)]));
 }
 
 interface ColumnRow extends Omit<ColumnInfo, "generated" | "collation" | "sequence"> {
@@ -130,7 +173,11 @@ async function readTables(db: Queryable, filter: Filter): Promise<TableInfo[]> {
     list.push(info);
     byTable.set(oid, list);
   }
-  return tables.map(({ oid, ...t }) => ({ ...t, columns: byTable.get(oid) ?? [] }));
+  const partitionings = await readPartitionings(db, tables);
+  return tables.map(({ oid, partitionKey, ...t }) => {
+    const partitioning = partitionings.get(oid);
+    return { ...t, columns: byTable.get(oid) ?? [], ...(partitioning ? { partitioning } : {}) };
+  });
 }
 
 /**

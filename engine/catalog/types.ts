@@ -66,6 +66,22 @@ export interface TableInfo {
   estimatedRows: number;
   /** pg_total_relation_size. */
   sizeBytes: number;
+  /** A partitioned table's key and partitions; absent for an ordinary table. */
+  partitioning?: Partitioning;
+}
+
+/** How a partitioned table is split. */
+export interface Partitioning {
+  /** pg_get_partkeydef, e.g. `RANGE (at)`, `LIST (region)`, `HASH (id)`. */
+  key: string;
+  /** Its partitions, by name; each may be partitioned again. */
+  partitions: Partition[];
+}
+
+export interface Partition extends TableRef {
+  /** pg_get_expr(relpartbound): `FOR VALUES FROM (…) TO (…)`, `FOR VALUES IN (…)`, `FOR VALUES WITH (…)` or `DEFAULT`. */
+  bound: string;
+  partitioning?: Partitioning;
 }
 
 /** A qualified table name. */

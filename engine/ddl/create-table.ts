@@ -1,4 +1,4 @@
-import { isDefaultCollation, type ColumnInfo, type OwnedSequence, type TableInfo, type TableRef } from "../catalog/types";
+import { isDefaultCollation, type ColumnInfo, type OwnedSequence, type Partitioning, type TableInfo, type TableRef } from "../catalog/types";
 import { retargetName } from "./indexes";
 import { castTypeOf, qualify, quoteIdent, quoteLiteral } from "./quote";
 
@@ -85,7 +85,27 @@ export function createTableSql(table: TableInfo, target: TableRef): string {
   const columns = [...table.columns]
     .sort((a, b) => a.position - b.position)
     .map((c) => `  ${columnSql(c, c.identity === "" && c.sequence ? serialSequenceRef(c, table, target) : undefined)}`);
-  return `CREATE TABLE ${qualify(target)} (\n${columns.join(",\n")}\n)`;
+  const partitioned = table.partitioning ? ` PARTITION BY ${table.partitioning.key}` : "";
+  return `CREATE TABLE ${qualify(target)} (\n${columns.join(",\n")}\n)${partitioned}`;
+}
+
+/**
+ * A partitioned table's partitions, parents before children: each `CREATE TABLE … PARTITION OF` its
+ * parent with the source's bound (and key, when partitioned again), in the target table's schema and
+ * renamed with it (`events_2024` of `events` becomes `events_copy_2024` of `events_copy`). Rows copied
+ * into the parent are routed to them; indexes and keys built on the parent reach them.
+ */
+export function partitionsSql(table: TableInfo, target: TableRef): string[] {
+  const out: string[] = [];
+  const walk = (partitioning: Partitioning, parent: TableRef) => {
+    for (const p of partitioning.partitions) {
+      const ref = { schema: target.schema, name: retargetName(p.name, table.name, target.name) };
+      out.push(`CREATE TABLE ${qualify(ref)} PARTITION OF ${qualify(parent)} ${p.bound}${p.partitioning ? ` PARTITION BY ${p.partitioning.key}` : ""}`);
+      if (p.partitioning) walk(p.partitioning, ref);
+    }
+  };
+  if (table.partitioning) walk(table.partitioning, target);
+  return out;
 }
 
 /** Schemas of the non-built-in types the table's columns use: the search_path for its defaults. */

@@ -84,8 +84,9 @@ interface IndexRow {
 export async function secondaryIndexSql(source: postgres.Sql, table: TableInfo, target: TableRef): Promise<AfterLoadStatement[]> {
   const rows = await source.unsafe<IndexRow[]>(
     `SELECT pg_get_indexdef(i.indexrelid) AS def,
-            format('CREATE %sINDEX %s ON %s.%s USING ', CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
-                   quote_ident(ic.relname), quote_ident(n.nspname), quote_ident(c.relname)) AS prefix,
+            format('CREATE %sINDEX %s ON %s%s.%s USING ', CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
+                   quote_ident(ic.relname), CASE WHEN c.relkind = 'p' THEN 'ONLY ' ELSE '' END,
+                   quote_ident(n.nspname), quote_ident(c.relname)) AS prefix,
             ic.relname AS name, i.indisunique AS unique, con.contype::text AS contype, con.conname,
             pg_get_constraintdef(con.oid) AS condef
        FROM pg_index i
@@ -100,13 +101,15 @@ export async function secondaryIndexSql(source: postgres.Sql, table: TableInfo, 
   const statements: AfterLoadStatement[] = [];
   for (const row of rows) {
     const name = retargetName(row.conname ?? row.name, table.name, target.name);
-    if (row.contype === "x") {
+    // A partitioned table's unique and exclusion constraints cannot adopt an index: added whole.
+    if (row.contype === "x" || (row.contype === "u" && table.partitioning)) {
       statements.push({ sql: `ALTER TABLE ${qualify(target)} ADD CONSTRAINT ${quoteIdent(name)} ${row.condef}`, constraint: name, exclusive: true });
       continue;
     }
     if (!row.def.startsWith(row.prefix)) {
       throw new AppError("INDEX_UNSUPPORTED", `cannot retarget index ${row.name} of ${table.schema}.${table.name}`, { details: { definition: row.def } });
     }
+    // Without ONLY on the target: the index is built on every partition too.
     const tail = row.def.slice(row.prefix.length);
     statements.push({ sql: `CREATE ${row.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${qualify(target)} USING ${tail}` });
     if (row.contype === "u") {

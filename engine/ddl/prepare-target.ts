@@ -1,7 +1,7 @@
 import type postgres from "postgres";
 import type { TableInfo, TableRef } from "../catalog/types";
 import type { TaskOptions } from "../task-config";
-import { createTableSql, serialSequencesSql, userTypeSchemas } from "./create-table";
+import { createTableSql, partitionsSql, serialSequencesSql, userTypeSchemas } from "./create-table";
 import { qualify, quoteIdent, quoteLiteral } from "./quote";
 import { createTypesSql, readUserTypes } from "./user-types";
 import { createCollationsSql, readUserCollations } from "./collations";
@@ -56,7 +56,13 @@ export async function prepareTarget(
     // Column defaults print type and function names unqualified when visible on the source's path.
     const path = [...userTypeSchemas(pair.table), "public"].map(quoteIdent).join(", ");
     const sequences = serialSequencesSql(pair.table, pair.targetRef);
-    statements.push(`SELECT set_config('search_path', ${quoteLiteral(path)}, true)`, ...sequences.before, createTableSql(pair.table, pair.targetRef), ...sequences.after);
+    statements.push(
+      `SELECT set_config('search_path', ${quoteLiteral(path)}, true)`,
+      ...sequences.before,
+      createTableSql(pair.table, pair.targetRef),
+      ...partitionsSql(pair.table, pair.targetRef),
+      ...sequences.after,
+    );
     prepared.push({ ...pair, created: true });
   }
   // One simple-protocol message runs as one implicit transaction: all of it happens, or none.

@@ -34,6 +34,18 @@ const ColumnInfo = z.object({
     .optional(),
 });
 
+interface PartitioningShape {
+  key: string;
+  partitions: { schema: string; name: string; bound: string; partitioning?: PartitioningShape }[];
+}
+
+const Partitioning: z.ZodType<PartitioningShape> = z.lazy(() =>
+  z.object({
+    key: z.string(),
+    partitions: z.array(z.object({ schema: z.string(), name: z.string(), bound: z.string(), partitioning: Partitioning.optional() })),
+  }),
+);
+
 export const TableInfoSchema = z.object({
   schema: z.string(),
   name: z.string(),
@@ -41,6 +53,7 @@ export const TableInfoSchema = z.object({
   primaryKey: z.array(z.string()),
   estimatedRows: z.number(),
   sizeBytes: z.number(),
+  partitioning: Partitioning.optional(),
 });
 
 export const ChunkSchema = z.object({
