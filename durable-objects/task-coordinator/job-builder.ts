@@ -33,7 +33,12 @@ export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: J
     return { ...base, type: "cdc_stream", slot: run.cdc.slot, publication: run.cdc.publication, tables };
   }
   if (job.kind === "foreign_keys") {
-    const tables = store.tables().map((t) => ({ table: { schema: t.prepared.table.schema, name: t.prepared.table.name }, targetTable: t.prepared.targetTable, created: t.prepared.created }));
+    const tables = store.tables().map(({ prepared: p }) => ({
+      table: { schema: p.table.schema, name: p.table.name },
+      targetTable: p.targetTable,
+      created: p.created,
+      partitioned: p.table.partitioning !== undefined,
+    }));
     return { ...base, type: "foreign_keys", tables };
   }
   const table = store.table(job.tableKey!);

@@ -98,7 +98,7 @@ describe("foreign keys", () => {
     expect(target.some((d) => d.startsWith('S."Customer"'))).toBe(false);
   });
 
-  it("plans nothing for a table the run did not create", () => {
+  it("plans nothing for a table the run did not create, and a partitioned table's keys in one step", () => {
     const defs = [{ name: "k", table: ref("s", "a"), columns: ["x"], references: ref("s", "b"), refColumns: ["y"], match: "s", onUpdate: "a", onDelete: "a", deleteColumns: null, deferrable: false, deferred: false, validated: true }];
     const both = (created: boolean): ForeignKeyTable[] => [
       { table: ref("s", "a"), targetRef: ref("t", "a2"), created },
@@ -112,6 +112,11 @@ describe("foreign keys", () => {
         add: `ALTER TABLE "t"."a2" ADD CONSTRAINT "k" FOREIGN KEY ("x") REFERENCES "t"."b2" ("y") ON UPDATE NO ACTION ON DELETE NO ACTION NOT VALID`,
         validate: `ALTER TABLE "t"."a2" VALIDATE CONSTRAINT "k"`,
       },
+    ]);
+    // A partitioned table refuses NOT VALID keys: added validating, in one step.
+    const partitioned = both(true).map((t, i) => (i === 0 ? { ...t, partitioned: true } : t));
+    expect(foreignKeyPlan(defs, partitioned).steps).toMatchObject([
+      { add: `ALTER TABLE "t"."a2" ADD CONSTRAINT "k" FOREIGN KEY ("x") REFERENCES "t"."b2" ("y") ON UPDATE NO ACTION ON DELETE NO ACTION`, validate: null },
     ]);
   });
 });

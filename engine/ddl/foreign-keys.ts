@@ -10,6 +10,8 @@ export interface ForeignKeyTable {
   targetRef: TableRef;
   /** Created by this run: only such tables get the source's foreign keys (an existing target keeps its own). */
   created: boolean;
+  /** A partitioned table, which cannot take a key NOT VALID: its keys are added validating. */
+  partitioned?: boolean;
 }
 
 /** A source foreign key, read from pg_constraint. */
@@ -107,7 +109,8 @@ const refKey = (ref: TableRef) => JSON.stringify([ref.schema, ref.name]);
 /**
  * The statements recreating `defs` on the target: for each foreign key of a table this run created, whose
  * referenced table this run also copied, `ADD CONSTRAINT … NOT VALID` naming both tables by their target
- * names, then `VALIDATE CONSTRAINT` unless the source's key is NOT VALID too. A key referencing a table
+ * names, then `VALIDATE CONSTRAINT` unless the source's key is NOT VALID too. A partitioned table refuses
+ * NOT VALID keys: there the key is added validating, in one step. A key referencing a table
  * outside the run is skipped with the reason: the target may hold anything, or nothing, under that name.
  */
 export function foreignKeyPlan(defs: readonly ForeignKeyDef[], tables: readonly ForeignKeyTable[]): ForeignKeyPlan {
@@ -129,14 +132,14 @@ export function foreignKeyPlan(defs: readonly ForeignKeyDef[], tables: readonly 
       def.match === "f" ? "MATCH FULL" : "",
       `ON UPDATE ${ACTIONS[def.onUpdate]!} ON DELETE ${onDelete}`,
       def.deferrable ? (def.deferred ? "DEFERRABLE INITIALLY DEFERRED" : "DEFERRABLE") : "",
-      "NOT VALID",
+      owner.partitioned ? "" : "NOT VALID",
     ].filter(Boolean);
     const table = qualify(owner.targetRef);
     steps.push({
       table: owner.targetRef,
       name: def.name,
       add: `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(def.name)} ${clauses.join(" ")}`,
-      validate: def.validated ? `ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(def.name)}` : null,
+      validate: def.validated && !owner.partitioned ? `ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(def.name)}` : null,
     });
   }
   return { steps, skipped };
@@ -178,8 +181,10 @@ export async function addForeignKeys(source: postgres.Sql, target: postgres.Sql,
       added.push(step);
     } catch (err) {
       const server = serverError(err);
-      if (!CANNOT_ADD.has(server?.sqlstate ?? "")) throw err;
-      skipped.push({ constraint: step.name, reason: server!.message });
+      // Violated while added validating (a partitioned table): not there at all, unlike a NOT VALID key.
+      if (server?.sqlstate === VIOLATED) skipped.push({ constraint: step.name, reason: `not added: ${server.message}` });
+      else if (CANNOT_ADD.has(server?.sqlstate ?? "")) skipped.push({ constraint: step.name, reason: server!.message });
+      else throw err;
     }
   }
   for (const step of added.filter((s) => s.validate)) {

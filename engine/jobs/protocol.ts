@@ -39,12 +39,14 @@ interface PartitioningShape {
   partitions: { schema: string; name: string; bound: string; partitioning?: PartitioningShape }[];
 }
 
-const Partitioning: z.ZodType<PartitioningShape> = z.lazy(() =>
-  z.object({
-    key: z.string(),
-    partitions: z.array(z.object({ schema: z.string(), name: z.string(), bound: z.string(), partitioning: Partitioning.optional() })),
-  }),
-);
+const Partitioning: z.ZodType<PartitioningShape> = z
+  .lazy(() =>
+    z.object({
+      key: z.string(),
+      partitions: z.array(z.object({ schema: z.string(), name: z.string(), bound: z.string(), partitioning: Partitioning.optional() })),
+    }),
+  )
+  .meta({ id: "Partitioning" });
 
 export const TableInfoSchema = z.object({
   schema: z.string(),
@@ -137,7 +139,7 @@ export type CdcStreamJob = z.infer<typeof CdcStreamJob>;
  */
 export const ForeignKeysJob = JobBase.extend({
   type: z.literal("foreign_keys"),
-  tables: z.array(z.object({ table: TableRef, targetTable: TableRef, created: z.boolean() })),
+  tables: z.array(z.object({ table: TableRef, targetTable: TableRef, created: z.boolean(), partitioned: z.boolean().default(false) })),
 });
 export type ForeignKeysJob = z.infer<typeof ForeignKeysJob>;
 

@@ -95,6 +95,28 @@ describe("full load through the local stack", () => {
     expect(run.rowsCopied).toBe(run.tables.reduce((s: number, t: { rowsCopied: number }) => s + t.rowsCopied, 0));
   }, 240_000);
 
+  it("keeps partitions, serial sequences, user collations and foreign keys, under templated names", async () => {
+    const { api, source, target, createTask } = await setup("schema", `
+      CREATE SCHEMA app;
+      CREATE COLLATION app.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+      CREATE TABLE app.accounts (id serial PRIMARY KEY, email text COLLATE app.ci UNIQUE);
+      CREATE TABLE app.events (id bigint, at date, account int REFERENCES app.accounts, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+      CREATE TABLE app.events_2024 PARTITION OF app.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+      CREATE TABLE app.events_other PARTITION OF app.events DEFAULT;
+      INSERT INTO app.accounts (email) SELECT 'A' || g || '@x' FROM generate_series(1, 300) g;
+      INSERT INTO app.events SELECT g, date '2024-06-01' + (g % 400), 1 + g % 300 FROM generate_series(1, 3000) g;
+    `);
+    const run = await api.runToEnd(await createTask({ tables: { include: ["app.*"] }, options: { targetSchema: "${schema}_copy" } }));
+    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
+    for (const t of ["accounts", "events"]) await expectEqual(source, target, "app", t, { schema: "app_copy", name: t });
+    const [row] = await target<{ id: number }[]>`INSERT INTO app_copy.accounts (email) VALUES ('new@x') RETURNING id`;
+    expect(row!.id).toBe(301);
+    await expect(target`INSERT INTO app_copy.accounts (email) VALUES ('a1@X')`).rejects.toMatchObject({ code: "23505" });
+    const parts = await target<{ name: string }[]>`SELECT relid::regclass::text AS name FROM pg_partition_tree('app_copy.events') ORDER BY 1`;
+    expect(parts.map((p) => p.name)).toEqual(["app_copy.events", "app_copy.events_2024", "app_copy.events_other"]);
+    await expect(target`INSERT INTO app_copy.events VALUES (99999, '2024-07-01', 999)`).rejects.toMatchObject({ code: "23503" });
+  }, 60_000);
+
   it("applies row filters, variables and target name templates", async () => {
     const { api, source, target, createTask } = await setup("filters", `
       CREATE TABLE public.sales (id int PRIMARY KEY, region text, amount int);

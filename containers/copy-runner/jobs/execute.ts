@@ -111,7 +111,7 @@ async function finish(job: FinishTableJob, source: postgres.Sql, target: postgre
 }
 
 async function foreignKeys(job: ForeignKeysJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
-  const tables = job.tables.map((t) => ({ table: t.table, targetRef: t.targetTable, created: t.created }));
+  const tables = job.tables.map((t) => ({ table: t.table, targetRef: t.targetTable, created: t.created, partitioned: t.partitioned }));
   return { type: "foreign_keys", ...(await addForeignKeys(source, target, tables)) };
 }
 
