@@ -3,7 +3,6 @@ import type { Queryable } from "../db/queryable";
 import { qualify, quoteIdent } from "../ddl/quote";
 import { AppError } from "../errors/app-error";
 import { classifyError, serverError } from "../errors/classify";
-import { formatLsn, parseLsn, type Lsn } from "./lsn";
 
 /**
  * The publication and logical replication slot a CDC task owns (DESIGN.md §4): both named `dtaas_<task>`.

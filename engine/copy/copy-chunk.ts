@@ -68,7 +68,7 @@ export interface CopyChunkResult {
  * table without its key yet would read every chunk copied so far).
  */
 export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult> {
-  const { source, target, table, targetRef, chunk, filter } = input;
+  const { source, table, targetRef, chunk, filter } = input;
   const columns = [...table.columns].sort((a, b) => a.position - b.position).map((c) => quoteIdent(c.name));
   const where = chunkCondition(table, chunk, filter, literalBinder);
   const truncate = `TRUNCATE ${qualify(targetRef)}`;
