@@ -33,8 +33,6 @@ export async function keyCollationHazards(source: postgres.Sql, target: postgres
       // A created table's column has the source's collation when named, else the target's default.
       const to = onTarget ? onTarget.get(column.name) : from;
       if (to && sameCollation(from, to, sourceDefault, targetDefault)) continue;
-      const describe = (c: CollationRef | undefined, databaseDefault: string) =>
-        !c ? "none" : isDefaultCollation(c) ? `the database default (${databaseDefault})` : `${c.schema}.${c.name}`;
       hazards.set(
         qualify(t.table),
         `key column ${column.name} sorts by ${describe(from, sourceDefault)} on the source and by ${describe(to, targetDefault)} on the target, so a key range would not hold the same rows on both: copied as one chunk`,
@@ -43,6 +41,10 @@ export async function keyCollationHazards(source: postgres.Sql, target: postgres
     }
   }
   return hazards;
+}
+
+function describe(c: CollationRef | undefined, databaseDefault: string): string {
+  return !c ? "none" : isDefaultCollation(c) ? `the database default (${databaseDefault})` : `${c.schema}.${c.name}`;
 }
 
 function sameCollation(from: CollationRef, to: CollationRef, sourceDefault: string, targetDefault: string): boolean {
