@@ -52,11 +52,11 @@ export async function createCdcFixture(pgUrl: string, label: string): Promise<Cd
  * Streams the fixture's slot until it has confirmed everything the source wrote so far, then stops the
  * stream; rejects with the stream's own failure if it fails first.
  */
-export async function drainStream(f: CdcFixture, mapping: TableMapping[]): Promise<void> {
+export async function drainStream(f: CdcFixture, mapping: TableMapping[], targetUrl = f.targetUrl): Promise<void> {
   const [row] = await f.source`SELECT pg_current_wal_flush_lsn()::text AS lsn`;
   const upto = parseLsn(row!.lsn as string);
   const controller = new AbortController();
-  const done = runCdcStream({ source: f.sourceUrl, target: f.targetUrl, ...f.names, taskId: f.taskId, mapping, signal: controller.signal, stats: emptyStreamStats(), ackIntervalMs: 0 });
+  const done = runCdcStream({ source: f.sourceUrl, target: targetUrl, ...f.names, taskId: f.taskId, mapping, signal: controller.signal, stats: emptyStreamStats(), ackIntervalMs: 0 });
   const deadline = Date.now() + 30_000;
   try {
     for (;;) {

@@ -24,7 +24,7 @@ export interface TargetTable {
    */
   columns: Map<string, { type: string; identity: "" | "a" | "d" }>;
   primaryKey: string[];
-  /** Sequences owned by columns (identity or serial), by column: qualified name, and whether it counts down. */
+  /** Sequences owned by columns (identity or serial) that this user may move, by column: qualified name, and whether it counts down. */
   sequences: Map<string, { name: string; descending: boolean }>;
   /** Generated columns of the target: present, but never written. */
   generated: Set<string>;
@@ -47,6 +47,8 @@ const TARGET_SQL = `
         JOIN pg_class sc ON sc.oid = s.seqrelid JOIN pg_namespace sn ON sn.oid = sc.relnamespace
        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
          AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype IN ('a', 'i')
+         -- setval needs UPDATE on it: a sequence this user may not move is left to its owner.
+         AND has_sequence_privilege(s.seqrelid, 'UPDATE')
        LIMIT 1) q ON true
    WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
    ORDER BY a.attnum`;

@@ -42,4 +42,24 @@ describe("CDC and the target's sequences", () => {
     await drain();
     expect((await next()).id).toBe("1001");
   });
+
+  it("leaves alone a sequence the applying user may not move", async () => {
+    const role = `limited_${f.taskId.slice(-8)}`;
+    const [db] = await f.target<{ name: string }[]>`SELECT current_database() AS name`;
+    await f.target.unsafe(`
+      CREATE ROLE ${role} LOGIN PASSWORD 'pw';
+      GRANT CREATE, CONNECT ON DATABASE "${db!.name}" TO ${role};
+      GRANT SELECT, INSERT, UPDATE, DELETE ON tickets TO ${role};
+      GRANT USAGE, CREATE ON SCHEMA public TO ${role};
+      GRANT ALL ON SCHEMA _dtaas TO ${role};
+      GRANT ALL ON ALL TABLES IN SCHEMA _dtaas TO ${role};`);
+    const limited = Object.assign(new URL(f.targetUrl), { username: role, password: "pw" }).toString();
+    const [before] = await f.target.unsafe<{ v: string }[]>(`SELECT last_value::text AS v FROM tickets_id_seq`);
+    await f.sourceTx(`INSERT INTO tickets (v) SELECT 'd' || g FROM generate_series(1, 2000) g`);
+    await drainStream(f, [{ source: tickets, target: tickets }], limited);
+    expect(await tableDigest(f.target, tickets)).toEqual(await tableDigest(f.source, tickets));
+    const [after] = await f.target.unsafe<{ v: string }[]>(`SELECT last_value::text AS v FROM tickets_id_seq`);
+    expect(after!.v).toBe(before!.v);
+    await f.target.unsafe(`REASSIGN OWNED BY ${role} TO CURRENT_USER; DROP OWNED BY ${role}; DROP ROLE ${role}`);
+  });
 });

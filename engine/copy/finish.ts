@@ -115,10 +115,11 @@ async function resetSequences(sql: postgres.Sql, table: TableInfo, ref: TableRef
   for (const column of table.columns.filter((c) => c.identity !== "" || c.sequence)) {
     const [seq] = await sql.unsafe<{ name: string; increment: string; start: string }[]>(
       `SELECT s.seqrelid::regclass::text AS name, s.seqincrement::text AS increment, s.seqstart::text AS start
-         FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence($1, $2)::regclass`,
+         FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence($1, $2)::regclass AND has_sequence_privilege(s.seqrelid, 'UPDATE')`,
       [qualify(ref), column.name],
     );
-    // The column may own no sequence on an existing target (truncate/append modes): nothing to move.
+    // The column may own no sequence on an existing target (truncate/append modes), or one this user may
+    // not move (setval needs UPDATE on it; its owner's business then): nothing to move.
     if (!seq) continue;
     const extreme = BigInt(seq.increment) > 0n ? "max" : "min";
     await sql.unsafe(
