@@ -1,4 +1,6 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import worker from "../../worker/src/index";
 import { signUp } from "./support/client";
 
 const URL_OK = "https://hooks.example.test/dtaas";
@@ -26,6 +28,25 @@ describe("webhooks API", () => {
     expect(list.json.items.map((w: { id: string }) => w.id)).toEqual([created.json.id]);
     expect(patched.json.active).toBe(false);
     expect(deliveries.json).toEqual({ items: [], nextCursor: null });
+  });
+
+  it("refuses, in production, a URL naming this machine or a private network (400 INVALID_URL)", async () => {
+    const { cookie } = await signUp();
+    const post = async (url: string) => {
+      const ctx = createExecutionContext();
+      const request = new Request("https://dtaas.test/api/v1/webhooks", {
+        method: "POST",
+        headers: { cookie, "content-type": "application/json" },
+        body: JSON.stringify({ url, events: ["run.failed"] }),
+      });
+      const res = await worker.fetch(request, { ...env, ENVIRONMENT: "production" }, ctx);
+      await waitOnExecutionContext(ctx);
+      return { status: res.status, json: (await res.json()) as { error?: { code: string }; url?: string } };
+    };
+    for (const url of ["http://localhost:8080/x", "http://10.0.0.5/hook", "http://169.254.169.254/latest", "http://[::1]/x"]) {
+      expect(await post(url), url).toMatchObject({ status: 400, json: { error: { code: "INVALID_URL" } } });
+    }
+    expect(await post(URL_OK)).toMatchObject({ status: 201, json: { url: URL_OK } });
   });
 
   it("updates url and events and deletes", async () => {

@@ -8,6 +8,7 @@ import { createRouter, errorResponses, IdParam, json, PageQuery, pageOf } from "
 import { pageOrder, pageWhere, toPage } from "../lib/pagination";
 import { isWebhookEvent, WEBHOOK_EVENTS } from "../webhooks/events";
 import { withDeliveryId } from "../webhooks/payload";
+import { isInternalHost } from "../webhooks/internal-host";
 import { generateWebhookSecret, getDelivery, getWebhook, sendDeliveries, webhookSecretContext, type DeliveryRow, type WebhookRow } from "../webhooks/store";
 
 /** Webhooks per tenant: each finished run fans out to every one, so the fan-out stays bounded. */
@@ -65,8 +66,12 @@ const deliveryView = (d: DeliveryRow) => ({
   updatedAt: d.updatedAt,
 });
 
-/** An absolute http(s) URL without credentials (the URL is stored and shown in clear; the signature authenticates). */
-function checkUrl(raw: string): string {
+/**
+ * An absolute http(s) URL without credentials (the URL is stored and shown in clear; the signature
+ * authenticates). In production, not one naming this machine or a private network (isInternalHost); the
+ * local stack and tests post to receivers on localhost.
+ */
+function checkUrl(raw: string, environment: string): string {
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -75,6 +80,9 @@ function checkUrl(raw: string): string {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw badRequest("INVALID_URL", "The webhook URL must use http or https.");
   if (url.username || url.password) throw badRequest("INVALID_URL", "The webhook URL must not carry credentials; verify the DTaaS-Signature header instead.");
+  if (environment === "production" && isInternalHost(url.hostname)) {
+    throw badRequest("INVALID_URL", "The webhook URL must be reachable from the internet, not a local or private-network address.");
+  }
   return url.toString();
 }
 
@@ -97,7 +105,7 @@ export const webhookRoutes = createRouter()
     async (c) => {
       const body = c.req.valid("json");
       const tenantId = c.var.principal.tenantId;
-      const url = checkUrl(body.url);
+      const url = checkUrl(body.url, c.env.ENVIRONMENT);
       const events = checkEvents(body.events);
       const [existing] = await c.var.db.select({ n: count() }).from(webhooks).where(eq(webhooks.tenantId, tenantId));
       if ((existing?.n ?? 0) >= MAX_WEBHOOKS_PER_TENANT) throw conflict("WEBHOOK_LIMIT_REACHED", `A tenant can have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks.`);
@@ -160,7 +168,7 @@ export const webhookRoutes = createRouter()
       const row = await getWebhook(c.var.db, tenantId, c.req.valid("param").id);
       const body = c.req.valid("json");
       const changes = {
-        ...(body.url !== undefined ? { url: checkUrl(body.url) } : {}),
+        ...(body.url !== undefined ? { url: checkUrl(body.url, c.env.ENVIRONMENT) } : {}),
         ...(body.events !== undefined ? { events: checkEvents(body.events) } : {}),
         ...(body.active !== undefined ? { active: body.active } : {}),
         updatedAt: Date.now(),
