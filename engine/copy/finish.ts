@@ -77,7 +77,7 @@ export async function finishTable(input: FinishTableInput): Promise<FinishTableR
       }
     }
   }
-  await resetSequences(target, table, targetRef);
+  await resetSequences(target, targetRef, created);
   return { skipped, checksums: result };
 }
 
@@ -107,25 +107,31 @@ async function constraintNames(sql: postgres.Sql, ref: TableRef): Promise<{ prim
 }
 
 /**
- * Moves each sequence a target column owns (identity or serial) past the values now in the table: to
- * max(col) for an ascending sequence, min(col) for a descending one; an empty table restarts at the
- * sequence's start.
+ * Moves each sequence a column of the target table owns (identity or serial, as the target has them) past
+ * the values now in the table: to max(col) for an ascending sequence, min(col) for a descending one. On a
+ * table this run created, an empty table restarts the sequence at its start; on an existing one (truncate,
+ * append) a sequence is never moved back. Sequences this user may not move (setval needs UPDATE on them)
+ * are left to their owner.
  */
-async function resetSequences(sql: postgres.Sql, table: TableInfo, ref: TableRef): Promise<void> {
-  for (const column of table.columns.filter((c) => c.identity !== "" || c.sequence)) {
-    const [seq] = await sql.unsafe<{ name: string; increment: string; start: string }[]>(
-      `SELECT s.seqrelid::regclass::text AS name, s.seqincrement::text AS increment, s.seqstart::text AS start
-         FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence($1, $2)::regclass AND has_sequence_privilege(s.seqrelid, 'UPDATE')`,
-      [qualify(ref), column.name],
-    );
-    // The column may own no sequence on an existing target (truncate/append modes), or one this user may
-    // not move (setval needs UPDATE on it; its owner's business then): nothing to move.
-    if (!seq) continue;
-    const extreme = BigInt(seq.increment) > 0n ? "max" : "min";
+async function resetSequences(sql: postgres.Sql, ref: TableRef, created: boolean): Promise<void> {
+  const owned = await sql.unsafe<{ column: string; name: string; ascending: boolean; start: string }[]>(
+    `SELECT a.attname::text AS column, s.seqrelid::regclass::text AS name, s.seqincrement > 0 AS ascending, s.seqstart::text AS start
+       FROM pg_depend d
+       JOIN pg_sequence s ON s.seqrelid = d.objid
+       JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+        AND d.refobjid = $1::regclass AND has_sequence_privilege(s.seqrelid, 'UPDATE')
+      ORDER BY a.attnum`,
+    [qualify(ref)],
+  );
+  for (const seq of owned) {
+    const name = quoteLiteral(seq.name);
+    const furthest = seq.ascending ? "greatest" : "least";
+    const value = created ? "v" : `${furthest}(v, (SELECT last_value FROM ${seq.name}))`;
+    const empty = created ? `setval(${name}, ${BigInt(seq.start)}, false)` : "NULL";
     await sql.unsafe(
-      `SELECT CASE WHEN v IS NULL THEN setval(${quoteLiteral(seq.name)}, ${BigInt(seq.start)}, false)
-                   ELSE setval(${quoteLiteral(seq.name)}, v, true) END
-         FROM (SELECT ${extreme}(${quoteIdent(column.name)})::int8 AS v FROM ${qualify(ref)}) m`,
+      `SELECT CASE WHEN v IS NULL THEN ${empty} ELSE setval(${name}, ${value}, true) END
+         FROM (SELECT ${seq.ascending ? "max" : "min"}(${quoteIdent(seq.column)})::int8 AS v FROM ${qualify(ref)}) m`,
     );
   }
 }
