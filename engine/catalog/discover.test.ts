@@ -77,7 +77,7 @@ const KITCHEN_SINK_COLUMNS: ColumnInfo[] = [
   column({ name: "created", position: 11, dataType: "timestamp with time zone", typeName: "timestamptz", defaultExpr: "now()" }),
   column({ name: "during", position: 12, dataType: "tstzrange", typeName: "tstzrange", typeKind: "r" }),
   column({ name: "spans", position: 13, dataType: "int4multirange", typeName: "int4multirange", typeKind: "m" }),
-  column({ name: "total", position: 14, dataType: "numeric", typeName: "numeric", generated: "s", defaultExpr: "(price * (2)::numeric)" }),
+  column({ name: "total", position: 14, dataType: "numeric", typeName: "numeric", generated: "s", defaultExpr: "(price * (2)::numeric)", recompute: true }),
   column({
     name: "serial_no", position: 15, dataType: "integer", typeName: "int4", nullable: false, identity: "d",
     sequence: { schema: "sales", name: "kitchen_sink_serial_no_seq", type: "integer", start: "-1", increment: "-2", min: "-50", max: "-1", cache: "5", cycle: true },

@@ -51,6 +51,13 @@ const COLUMNS_SQL = `
          NOT a.attnotnull AS nullable,
          pg_get_expr(d.adbin, d.adrelid) AS "defaultExpr",
          a.attgenerated::text AS generated, a.attidentity::text AS identity,
+         -- OIDs below 16384 are the server's own objects: an expression naming only those means the same
+         -- on any target (user and extension functions, types, operators may be missing there).
+         a.attgenerated <> '' AND NOT EXISTS (
+           SELECT 1 FROM pg_depend x
+            WHERE x.classid = 'pg_attrdef'::regclass AND x.objid = d.oid AND x.refobjid >= 16384
+              AND x.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_operator'::regclass, 'pg_collation'::regclass,
+                                   'pg_ts_config'::regclass, 'pg_ts_dict'::regclass)) AS "builtInExpression",
          cn.nspname::text AS "collationSchema", co.collname::text AS "collationName",
          seq.schema AS "sequenceSchema", seq.name AS "sequenceName", seq.type AS "sequenceType",
          seq.start AS "sequenceStart", seq.increment AS "sequenceIncrement", seq.min AS "sequenceMin",
@@ -126,9 +133,10 @@ async function readPartitionings(db: Queryable, tables: readonly TableRow[]): Pr
   return new Map(roots.map((t) => [t.oid, tree(t.oid, t.partitionKey!)]));
 }
 
-interface ColumnRow extends Omit<ColumnInfo, "generated" | "collation" | "sequence"> {
+interface ColumnRow extends Omit<ColumnInfo, "generated" | "collation" | "sequence" | "recompute"> {
   oid: number;
   generated: string;
+  builtInExpression: boolean;
   collationSchema: string | null;
   collationName: string | null;
   sequenceSchema: string | null;
@@ -159,10 +167,11 @@ async function readTables(db: Queryable, filter: Filter): Promise<TableInfo[]> {
   const columns = await db.query<ColumnRow>(COLUMNS_SQL, [tables.map((t) => t.oid)]);
   const byTable = new Map<number, ColumnInfo[]>();
   for (const row of columns) {
-    const { oid, generated, collationSchema, collationName, sequenceSchema, sequenceName, sequenceType, sequenceStart, sequenceIncrement, sequenceMin, sequenceMax, sequenceCache, sequenceCycle, ...column } = row;
+    const { oid, generated, builtInExpression, collationSchema, collationName, sequenceSchema, sequenceName, sequenceType, sequenceStart, sequenceIncrement, sequenceMin, sequenceMax, sequenceCache, sequenceCycle, ...column } = row;
     const list = byTable.get(oid) ?? [];
     // PostgreSQL 18's virtual generated columns ('v') are read like stored ones: a computed value.
     const info: ColumnInfo = { ...column, generated: generated === "" ? "" : "s" };
+    if (builtInExpression) info.recompute = true;
     if (collationName !== null) info.collation = { schema: collationSchema!, name: collationName };
     if (sequenceName !== null) {
       info.sequence = {

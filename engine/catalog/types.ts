@@ -16,6 +16,11 @@ export interface ColumnInfo {
   defaultExpr: string | null;
   /** `s` for a stored generated column, "" otherwise. */
   generated: "" | "s";
+  /**
+   * A generated column whose expression names only the server's built-in objects: the target computes it
+   * (GENERATED … STORED) instead of storing the copied value. Absent: copied as a plain column.
+   */
+  recompute?: boolean;
   /** `a` GENERATED ALWAYS AS IDENTITY, `d` BY DEFAULT, "" none. */
   identity: "" | "a" | "d";
   /**

@@ -47,6 +47,11 @@ describe("every type, awkward identifiers", () => {
     expect(dst.map((c) => c.name)).toEqual(src.map((c) => c.name));
     expect(dst.map((c) => c.type)).toEqual(src.map((c) => c.type));
     expect(dst.find((c) => c.name === "id")).toMatchObject({ identity: "a", notnull: true });
+    // Generated from built-in operators only: the target computes it too, for rows inserted after the copy.
+    const generated = `SELECT attgenerated::text AS g FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'gen'`;
+    const [[sg], [dg]] = await Promise.all([dbs.source.unsafe<{ g: string }[]>(generated, [name]), dbs.target.unsafe<{ g: string }[]>(generated, [name])]);
+    expect(dg!.g).toBe(sg!.g);
+    expect(dg!.g).toBe("s");
     const [row] = await dbs.target.unsafe<{ id: string }[]>(`INSERT INTO ${name} ("select") VALUES ('new') RETURNING id::text`);
     expect(Number(row!.id)).toBe(1001);
     // The twin's identity counts down in steps of 3, as on the source: on past the lowest copied key.

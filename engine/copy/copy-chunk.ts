@@ -69,7 +69,6 @@ export interface CopyChunkResult {
  */
 export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult> {
   const { source, table, targetRef, chunk, filter } = input;
-  const columns = [...table.columns].sort((a, b) => a.position - b.position).map((c) => quoteIdent(c.name));
   const where = chunkCondition(table, chunk, filter, literalBinder);
   const truncate = `TRUNCATE ${qualify(targetRef)}`;
   const clear = chunk.wholeTable && !filter?.length ? truncate : `DELETE FROM ${qualify(targetRef)} WHERE ${where}`;
@@ -80,11 +79,14 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   const emptyFirst = input.cleanRange === false && chunk.lo === null && chunk.hi === null && !filter?.length;
   const format = copyFormatFor(table) === "binary" ? ["FORMAT binary"] : [];
   const options = (list: string[]) => (list.length ? ` (${list.join(", ")})` : "");
-  const copyOutSql = `COPY (SELECT ${columns.join(", ")} FROM ${qualify(table)} WHERE ${where}) TO STDOUT${options(format)}`;
 
   const lock = input.lockKey ? `SELECT pg_advisory_xact_lock(hashtextextended(${quoteLiteral(input.lockKey)}, 0));\n` : "";
-  const partitioned = `SELECT relkind = 'p' AS partitioned FROM pg_class WHERE oid = ${quoteLiteral(qualify(targetRef))}::regclass`;
-  const begin = `BEGIN;\n${lock}${emptyFirst ? `${truncate};\n${partitioned}` : input.cleanRange === false ? "" : clear}`;
+  // What the COPY depends on in the target table itself: whether it is partitioned, and which of its
+  // columns it generates (those are left out of the copy; the target computes them).
+  const layout = `SELECT c.relkind = 'p' AS partitioned,
+      ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> '') AS generated
+    FROM pg_class c WHERE c.oid = ${quoteLiteral(qualify(targetRef))}::regclass`;
+  const begin = `BEGIN;\n${lock}${emptyFirst ? `${truncate};\n` : input.cleanRange === false ? "" : `${clear};\n`}${layout}`;
   const src = openDedicated(input.source);
   const dst = openDedicated(input.target);
   let failed = true;
@@ -99,8 +101,13 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
       sourceSum.catch(() => {});
     }
     // One simple-protocol message: the transaction is open and the range cleared before any data moves.
-    const opened = (await dst.unsafe(begin)) as unknown as { partitioned?: boolean }[][];
-    const freeze = emptyFirst && opened[opened.length - 1]?.[0]?.partitioned === false;
+    const opened = (await dst.unsafe(begin)) as unknown as { partitioned: boolean; generated: string[] }[][];
+    const target = opened[opened.length - 1]?.[0];
+    if (!target) throw new AppError("TABLE_MISSING", `The target table ${targetRef.schema}.${targetRef.name} does not exist.`, { status: 400 });
+    const freeze = emptyFirst && !target.partitioned;
+    const generated = new Set(target.generated);
+    const columns = [...table.columns].sort((a, b) => a.position - b.position).filter((c) => !generated.has(c.name)).map((c) => quoteIdent(c.name));
+    const copyOutSql = `COPY (SELECT ${columns.join(", ")} FROM ${qualify(table)} WHERE ${where}) TO STDOUT${options(format)}`;
     const copyInSql = `COPY ${qualify(targetRef)} (${columns.join(", ")}) FROM STDIN${options(freeze ? [...format, "FREEZE"] : format)}`;
     pump = createPump(src, dst, input.onProgress);
     out = copyOut(src, copyOutSql, pump.push);

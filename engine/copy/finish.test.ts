@@ -146,4 +146,25 @@ describe("loading a table in one chunk, then finishing it", () => {
     );
     expect(next).toEqual({ fresh: 101, ahead: 5001 });
   });
+
+  it("recreates a generated column the target can compute, copies one that needs a user function as plain values", async () => {
+    await dbs.source.unsafe(`
+      CREATE SCHEMA calc;
+      CREATE FUNCTION calc.triple(n int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT n * 3';
+      CREATE TABLE computed (id int PRIMARY KEY, a int, twice int GENERATED ALWAYS AS (a * 2) STORED, thrice int GENERATED ALWAYS AS (calc.triple(a)) STORED);
+      INSERT INTO computed (id, a) SELECT g, g + 1 FROM generate_series(1, 200) g;`);
+    const table = await readTableInfo(dbs.source, ref("computed"));
+    expect(table.columns.map((c) => [c.name, c.recompute ?? false])).toEqual([["id", false], ["a", false], ["twice", true], ["thrice", false]]);
+    await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: ref("computed") }]);
+    const result = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("computed"), chunk: all, cleanRange: false, validate: true });
+    const finished = await finishTable({ source: dbs.source, target: dbs.target, table, targetRef: ref("computed"), created: true, checksum: { chunks: [all] } });
+    expect(finished.checksums).toEqual([{ index: 0, ...result.checksum! }]);
+    expect(await tableDigest(dbs.target, ref("computed"))).toEqual(await tableDigest(dbs.source, ref("computed")));
+    const kinds = await dbs.target.unsafe<{ name: string; g: string }[]>(
+      `SELECT attname::text AS name, attgenerated::text AS g FROM pg_attribute WHERE attrelid = 'computed'::regclass AND attnum > 0 ORDER BY attnum`,
+    );
+    expect(kinds.map((k) => [k.name, k.g])).toEqual([["id", ""], ["a", ""], ["twice", "s"], ["thrice", ""]]);
+    const [row] = await dbs.target.unsafe<{ twice: number }[]>(`INSERT INTO computed (id, a, thrice) VALUES (1000, 21, 63) RETURNING twice`);
+    expect(row!.twice).toBe(42);
+  });
 });

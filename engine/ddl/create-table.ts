@@ -18,7 +18,8 @@ export function columnTypeSql(column: ColumnInfo): string {
  * except those on a sequence the column does not own (`nextval(…)` of a shared source sequence, which the
  * target lacks; the copied values carry the keys). A stored generated column becomes a plain column: COPY
  * writes its value from the source, which a generated column refuses, and the value is already exactly
- * what the source computed.
+ * what the source computed — unless its expression names only built-in objects (`recompute`): then the
+ * target column is generated from the same expression, and the copy leaves it out (copy-chunk.ts).
  */
 export function columnSql(column: ColumnInfo, serialSequence?: TableRef): string {
   const parts = [quoteIdent(column.name), columnTypeSql(column)];
@@ -28,6 +29,8 @@ export function columnSql(column: ColumnInfo, serialSequence?: TableRef): string
   if (column.identity !== "") {
     const options = column.sequence ? ` (${sequenceOptions(column.sequence)})` : "";
     parts.push(`GENERATED ${column.identity === "a" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY${options}`);
+  } else if (column.generated !== "" && column.recompute && column.defaultExpr !== null) {
+    parts.push(`GENERATED ALWAYS AS (${column.defaultExpr}) STORED`);
   } else if (serialSequence) {
     parts.push(`DEFAULT nextval(${quoteLiteral(qualify(serialSequence))}::regclass)`);
   } else if (column.generated === "" && column.defaultExpr !== null && !/\bnextval\s*\(/i.test(column.defaultExpr)) {

@@ -24,6 +24,7 @@ const ColumnInfo = z.object({
   nullable: z.boolean(),
   defaultExpr: z.string().nullable(),
   generated: z.enum(["", "s"]),
+  recompute: z.boolean().optional(),
   identity: z.enum(["", "a", "d"]),
   collation: TableRef.optional(),
   sequence: z
