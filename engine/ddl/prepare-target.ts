@@ -5,6 +5,7 @@ import { createTableSql, partitionsSql, serialSequencesSql, userTypeSchemas } fr
 import { qualify, quoteIdent, quoteLiteral } from "./quote";
 import { createTypesSql, readUserTypes } from "./user-types";
 import { createCollationsSql, readUserCollations } from "./collations";
+import { createExtensionsSql, readTypeExtensions } from "./extensions";
 
 export type TargetTableMode = TaskOptions["targetTableMode"];
 
@@ -24,8 +25,8 @@ export interface PreparedTable extends TablePair {
  * - `drop_and_create`: drop the target table if present, create it from the source definition;
  * - `truncate`: empty an existing target table, create a missing one;
  * - `append`: keep an existing target table as it is, create a missing one.
- * Schemas, enums, domains and collations of user schemas missing on the target are created first (existing
- * ones are used as they are).
+ * Schemas, the extensions the column types come from, and enums, domains and collations of user schemas
+ * missing on the target are created first (existing ones are used as they are).
  */
 export async function prepareTarget(
   source: postgres.Sql,
@@ -35,10 +36,16 @@ export async function prepareTarget(
 ): Promise<PreparedTable[]> {
   const types = await readUserTypes(source, tables.map((t) => t.table));
   const collations = await readUserCollations(source, tables.map((t) => t.table));
+  const extensions = await readTypeExtensions(source, tables.map((t) => t.table));
   const statements: string[] = [];
-  const schemas = new Set([...types.map((t) => t.schema), ...collations.map((c) => c.schema), ...tables.map((t) => t.targetRef.schema)]);
+  const schemas = new Set([
+    ...extensions.map((e) => e.schema),
+    ...types.map((t) => t.schema),
+    ...collations.map((c) => c.schema),
+    ...tables.map((t) => t.targetRef.schema),
+  ]);
   for (const schema of schemas) statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-  statements.push(...createCollationsSql(collations));
+  statements.push(...createExtensionsSql(extensions), ...createCollationsSql(collations));
   const missing = [];
   for (const t of types) if (!(await exists(target, qualify(t), "regtype"))) missing.push(t);
   statements.push(...createTypesSql(missing));
