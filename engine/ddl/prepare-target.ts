@@ -6,6 +6,7 @@ import { qualify, quoteIdent, quoteLiteral } from "./quote";
 import { createTypesSql, readUserTypes } from "./user-types";
 import { createCollationsSql, readUserCollations } from "./collations";
 import { createExtensionsSql, readTypeExtensions } from "./extensions";
+import { commentsSql, readComments } from "./comments";
 
 export type TargetTableMode = TaskOptions["targetTableMode"];
 
@@ -37,6 +38,7 @@ export async function prepareTarget(
   const types = await readUserTypes(source, tables.map((t) => t.table));
   const collations = await readUserCollations(source, tables.map((t) => t.table));
   const extensions = await readTypeExtensions(source, tables.map((t) => t.table));
+  const comments = await readComments(source, tables.map((t) => t.table));
   const statements: string[] = [];
   const schemas = new Set([
     ...extensions.map((e) => e.schema),
@@ -69,6 +71,7 @@ export async function prepareTarget(
       createTableSql(pair.table, pair.targetRef),
       ...partitionsSql(pair.table, pair.targetRef),
       ...sequences.after,
+      ...commentsSql(comments.get(qualify(pair.table)), pair.targetRef),
     );
     prepared.push({ ...pair, created: true });
   }
