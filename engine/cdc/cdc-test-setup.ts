@@ -18,6 +18,8 @@ export interface CdcFixture extends TestDatabases {
   createSlot(): Promise<string>;
   /** Runs `text` (several statements allowed) in one source transaction, flushed (synchronous commit). */
   sourceTx(text: string): Promise<void>;
+  /** Every pgoutput message in the slot so far, undecoded; the slot is not consumed. */
+  peekChanges(): Promise<Uint8Array[]>;
 }
 
 export async function createCdcFixture(pgUrl: string, label: string): Promise<CdcFixture> {
@@ -39,6 +41,13 @@ export async function createCdcFixture(pgUrl: string, label: string): Promise<Cd
       } finally {
         await closeDedicated(sql, false);
       }
+    },
+    async peekChanges() {
+      const rows = await dbs.source.unsafe<{ data: Uint8Array }[]>(
+        `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`,
+        [names.slot, names.publication],
+      );
+      return rows.map((r) => r.data);
     },
     async drop() {
       await dropSlotAndPublication(control, names);

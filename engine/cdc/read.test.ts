@@ -17,21 +17,13 @@ describe("reading changes from a real slot", () => {
   afterAll(() => f?.drop());
 
   async function peek(): Promise<PgOutputMessage[]> {
-    const rows = await f.source.unsafe<{ data: Uint8Array }[]>(
-      `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`,
-      [f.names.slot, f.names.publication],
-    );
     const d = new PgOutputDecoder();
-    return rows.map((r) => d.decode(r.data));
+    return (await f.peekChanges()).map((data) => d.decode(data));
   }
 
   async function groupAll(): Promise<ChangeBatch> {
-    const rows = await f.source.unsafe<{ data: Uint8Array }[]>(
-      `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`,
-      [f.names.slot, f.names.publication],
-    );
     const grouper = new Grouper();
-    for (const row of rows) grouper.add(row.data);
+    for (const data of await f.peekChanges()) grouper.add(data);
     const batch = grouper.take();
     // Every transaction ended: nothing stays behind for a later take.
     expect(grouper.idle).toBe(true);

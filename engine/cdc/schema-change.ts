@@ -3,6 +3,7 @@ import type { TableRef } from "../catalog/types";
 import type { Queryable } from "../db/queryable";
 import { qualify, quoteIdent } from "../ddl/quote";
 import { AppError } from "../errors/app-error";
+import { movableSequences } from "../ddl/movable-sequences";
 import type { Relation } from "./decode";
 
 /**
@@ -32,31 +33,20 @@ export interface TargetTable {
 
 const TARGET_SQL = `
   SELECT a.attname::text AS name, quote_ident(tn.nspname) || '.' || quote_ident(t.typname) AS type, a.attidentity::text AS identity,
-         a.attgenerated <> '' AS generated, array_position(i.indkey::int2[], a.attnum) AS key_pos,
-         q.sequence, q.descending
+         a.attgenerated <> '' AS generated, array_position(i.indkey::int2[], a.attnum) AS key_pos
     FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     JOIN pg_type t ON t.oid = a.atttypid
     JOIN pg_namespace tn ON tn.oid = t.typnamespace
     LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
-    LEFT JOIN LATERAL (
-      SELECT quote_ident(sn.nspname) || '.' || quote_ident(sc.relname) AS sequence, s.seqincrement < 0 AS descending
-        FROM pg_depend d
-        JOIN pg_sequence s ON s.seqrelid = d.objid
-        JOIN pg_class sc ON sc.oid = s.seqrelid JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-       WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-         AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype IN ('a', 'i')
-         -- setval needs UPDATE on it: a sequence this user may not move is left to its owner.
-         AND has_sequence_privilege(s.seqrelid, 'UPDATE')
-       LIMIT 1) q ON true
    WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
    ORDER BY a.attnum`;
 
 /** Reads the target table; AppError `TABLE_MISSING` when it does not exist. */
 export async function describeTarget(sql: postgres.Sql, ref: TableRef): Promise<TargetTable> {
   const rows = await sql.unsafe<
-    { name: string; type: string; identity: "" | "a" | "d"; generated: boolean; key_pos: number | null; sequence: string | null; descending: boolean | null }[]
+    { name: string; type: string; identity: "" | "a" | "d"; generated: boolean; key_pos: number | null }[]
   >(
     TARGET_SQL,
     [ref.schema, ref.name],
@@ -67,7 +57,7 @@ export async function describeTarget(sql: postgres.Sql, ref: TableRef): Promise<
   const columns = new Map(rows.filter((r) => !r.generated).map((r) => [r.name, { type: r.type, identity: r.identity }]));
   const primaryKey = rows.filter((r) => r.key_pos !== null).sort((a, b) => a.key_pos! - b.key_pos!).map((r) => r.name);
   const generated = new Set(rows.filter((r) => r.generated).map((r) => r.name));
-  const sequences = new Map(rows.filter((r) => r.sequence !== null).map((r) => [r.name, { name: r.sequence!, descending: r.descending! }]));
+  const sequences = new Map((await movableSequences(sql, ref)).map((q) => [q.column, { name: q.name, descending: q.descending }]));
   return { ref, columns, primaryKey, generated, sequences };
 }
 

@@ -36,12 +36,8 @@ describe("applying changes that hand unique values between rows", () => {
 
   /** Every change in the slot so far, whole transactions, as one batch (the slot is not consumed). */
   async function everything(): Promise<ChangeBatch> {
-    const rows = await f.source.unsafe<{ data: Uint8Array }[]>(
-      `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`,
-      [f.names.slot, f.names.publication],
-    );
     const grouper = new Grouper();
-    for (const row of rows) grouper.add(row.data);
+    for (const data of await f.peekChanges()) grouper.add(data);
     return grouper.take();
   }
 

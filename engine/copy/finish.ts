@@ -2,6 +2,7 @@ import type postgres from "postgres";
 import type { TableInfo, TableRef } from "../catalog/types";
 import { qualify, quoteIdent, quoteLiteral } from "../ddl/quote";
 import { checkConstraintSql } from "../ddl/checks";
+import { movableSequences } from "../ddl/movable-sequences";
 import { primaryKeySteps, secondaryIndexSql } from "../ddl/indexes";
 import { checksumAllChunks, type IndexedChecksum } from "../checksum/checksum-chunk";
 import type { Chunk } from "../plan/chunk";
@@ -110,28 +111,17 @@ async function constraintNames(sql: postgres.Sql, ref: TableRef): Promise<{ prim
  * Moves each sequence a column of the target table owns (identity or serial, as the target has them) past
  * the values now in the table: to max(col) for an ascending sequence, min(col) for a descending one. On a
  * table this run created, an empty table restarts the sequence at its start; on an existing one (truncate,
- * append) a sequence is never moved back. Sequences this user may not move (setval needs UPDATE on them)
- * are left to their owner.
+ * append) a sequence is never moved back.
  */
 async function resetSequences(sql: postgres.Sql, ref: TableRef, created: boolean): Promise<void> {
-  const owned = await sql.unsafe<{ column: string; name: string; ascending: boolean; start: string }[]>(
-    `SELECT a.attname::text AS column, s.seqrelid::regclass::text AS name, s.seqincrement > 0 AS ascending, s.seqstart::text AS start
-       FROM pg_depend d
-       JOIN pg_sequence s ON s.seqrelid = d.objid
-       JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-        AND d.refobjid = $1::regclass AND has_sequence_privilege(s.seqrelid, 'UPDATE')
-      ORDER BY a.attnum`,
-    [qualify(ref)],
-  );
-  for (const seq of owned) {
+  for (const seq of await movableSequences(sql, ref)) {
     const name = quoteLiteral(seq.name);
-    const furthest = seq.ascending ? "greatest" : "least";
+    const furthest = seq.descending ? "least" : "greatest";
     const value = created ? "v" : `${furthest}(v, (SELECT last_value FROM ${seq.name}))`;
     const empty = created ? `setval(${name}, ${BigInt(seq.start)}, false)` : "NULL";
     await sql.unsafe(
       `SELECT CASE WHEN v IS NULL THEN ${empty} ELSE setval(${name}, ${value}, true) END
-         FROM (SELECT ${seq.ascending ? "max" : "min"}(${quoteIdent(seq.column)})::int8 AS v FROM ${qualify(ref)}) m`,
+         FROM (SELECT ${seq.descending ? "min" : "max"}(${quoteIdent(seq.column)})::int8 AS v FROM ${qualify(ref)}) m`,
     );
   }
 }
