@@ -61,5 +61,6 @@ export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: J
     // source written during the load (full_load_and_cdc) validates too. A `cdc` run copies nothing.
     validate: spec.options.validate,
     cleanRange: job.cleanRange,
+    finish: table.prepared.chunks.length === 1 ? { created: table.prepared.created, checksum: table.validation === "pending" } : null,
   };
 }

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { Job, RunnerEvent, type CdcStreamStats, type JobOutcome } from "../../engine/jobs/protocol";
+import { Job, RunnerEvent, type CdcStreamStats, type JobOutcome, type TableFinished } from "../../engine/jobs/protocol";
 import { createLogger, type Logger } from "../../engine/log/logger";
 import { enqueueRunEvent, RUN_END_NOTIFIED_KEY } from "../../worker/src/webhooks/enqueue";
 import { CHUNKS_IN_FLIGHT_PER_TABLE } from "../../engine/plan/boundaries";
@@ -257,6 +257,11 @@ export class TaskCoordinator extends DurableObject<Env> {
     const tableKey = job.tableKey!;
     if (outcome.type === "copy_chunk") {
       this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes, checksum: outcome.checksum }, now);
+      if (outcome.finish) {
+        await this.tableFinished(run, job, tableKey, outcome.finish, now);
+        if (this.store.run()!.status === "running" && this.store.run()!.phase === "copying" && this.allCopied()) this.store.setRun({ phase: "finishing" });
+        return;
+      }
       const remaining = this.store.jobs().filter((j) => j.tableKey === tableKey && j.kind === "copy" && j.status !== "done");
       if (remaining.length === 0) {
         this.store.setTable(tableKey, { status: "finishing" }, now);
@@ -265,20 +270,27 @@ export class TaskCoordinator extends DurableObject<Env> {
       }
       return;
     }
-    if (outcome.type === "finish_table" && outcome.checksums) {
-      const verdict = await this.compareChecksums(job, tableKey, outcome.checksums, now);
+    if (outcome.type === "finish_table") await this.tableFinished(run, job, tableKey, outcome, now);
+  }
+
+  /**
+   * A table's finish reported, by its finish job or by the copy job of its only chunk (already recorded
+   * done): checksums compared, then the table, and the run when it was the last, succeed.
+   */
+  private async tableFinished(run: RunRecord, job: JobRecord, tableKey: string, finished: TableFinished, now: number): Promise<void> {
+    if (finished.checksums) {
+      const verdict = await this.compareChecksums(job, tableKey, finished.checksums, now);
       // A re-copy inserts the table's finish job again once its chunks are done.
-      if (verdict === "recopy") this.store.deleteJob(job.key);
+      if (verdict === "recopy" && job.kind === "finish") this.store.deleteJob(job.key);
       if (verdict !== "equal") return;
     }
-    this.store.finishJob(job.key, "done", {}, now);
+    if (job.kind === "finish") this.store.finishJob(job.key, "done", {}, now);
     const table = this.store.table(tableKey)!;
     // Passed only when this finish compared checksums (a runner that sent none proved nothing).
-    const compared = outcome.type === "finish_table" && outcome.checksums !== null;
-    const validation = table.validation === "pending" ? (compared ? "passed" : "skipped") : table.validation;
+    const validation = table.validation === "pending" ? (finished.checksums !== null ? "passed" : "skipped") : table.validation;
     this.store.setTable(tableKey, { status: "succeeded", validation }, now);
-    if (outcome.type === "finish_table" && outcome.skipped.length > 0) {
-      await this.runLog("warn", "constraints not copied", { table: this.tableName(tableKey), skipped: outcome.skipped });
+    if (finished.skipped.length > 0) {
+      await this.runLog("warn", "constraints not copied", { table: this.tableName(tableKey), skipped: finished.skipped });
     }
     await this.runLog("info", "table done", { table: this.tableName(tableKey) });
     if (this.store.tables().every((t) => t.status === "succeeded")) {

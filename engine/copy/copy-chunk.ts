@@ -83,8 +83,9 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   const lock = input.lockKey ? `SELECT pg_advisory_xact_lock(hashtextextended(${quoteLiteral(input.lockKey)}, 0));\n` : "";
   // What the COPY depends on in the target table itself: whether it is partitioned, and which of its
   // columns it generates (those are left out of the copy; the target computes them).
+  // json, not text[]: dedicated connections skip postgres.js's array type fetch (dedicated-connection.ts).
   const layout = `SELECT c.relkind = 'p' AS partitioned,
-      ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> '') AS generated
+      (SELECT coalesce(json_agg(a.attname::text), '[]') FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> '') AS generated
     FROM pg_class c WHERE c.oid = ${quoteLiteral(qualify(targetRef))}::regclass`;
   const begin = `BEGIN;\n${lock}${emptyFirst ? `${truncate};\n` : input.cleanRange === false ? "" : `${clear};\n`}${layout}`;
   const src = openDedicated(input.source);
@@ -94,14 +95,16 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   let pump: CopyPump | undefined;
   let sourceSum: Promise<ChunkChecksum> | undefined;
   try {
-    // Without validation the source needs no transaction: one COPY statement reads one snapshot.
-    if (input.validate) {
-      sourceSum = checksumAtSnapshot(source, await exportSnapshot(src), table, chunk, filter);
+    // Both sides connect at once. Without validation the source needs no transaction: one COPY statement
+    // reads one snapshot. The target's is one simple-protocol message: the transaction is open and the
+    // range cleared before any data moves.
+    const [snapshot, results] = await Promise.all([input.validate ? exportSnapshot(src) : null, dst.unsafe(begin)]);
+    const opened = results as unknown as { partitioned: boolean; generated: string[] }[][];
+    if (snapshot !== null) {
+      sourceSum = checksumAtSnapshot(source, snapshot, table, chunk, filter);
       // Marks the rejection handled for a copy that fails first; the finally block waits for it to settle.
       sourceSum.catch(() => {});
     }
-    // One simple-protocol message: the transaction is open and the range cleared before any data moves.
-    const opened = (await dst.unsafe(begin)) as unknown as { partitioned: boolean; generated: string[] }[][];
     const target = opened[opened.length - 1]?.[0];
     if (!target) throw new AppError("TABLE_MISSING", `The target table ${targetRef.schema}.${targetRef.name} does not exist.`, { status: 400 });
     const freeze = emptyFirst && !target.partitioned;

@@ -25,6 +25,9 @@ export function openDedicated(url: string): postgres.Sql {
     prepare: false,
     onnotice: () => {},
     connect_timeout: 30,
+    // No array type fetch at connect (a query per connection, three connections per chunk): what these
+    // connections read back is text, numbers, booleans and json.
+    fetch_types: false,
     connection: { ...SESSION_PARAMETERS, application_name: "dtaas-copy" },
   };
   // Options as postgres.js resolves them (URL, environment, defaults); creating a client opens nothing.

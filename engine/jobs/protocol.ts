@@ -99,6 +99,12 @@ export const CopyChunkJob = JobBase.extend({
   validate: z.boolean(),
   /** Delete the chunk's range on the target first (a retry, or a table that may already hold rows). */
   cleanRange: z.boolean(),
+  /**
+   * The table's only chunk: finish the table in the same job once the chunk is committed, as a
+   * finish_table job would (`created`; with `checksum`, the target's checksum of this chunk). Saves the
+   * round trip through the coordinator and the queue between the two jobs.
+   */
+  finish: z.object({ created: z.boolean(), checksum: z.boolean() }).nullable().default(null),
 });
 export type CopyChunkJob = z.infer<typeof CopyChunkJob>;
 
@@ -184,6 +190,15 @@ export type CdcStreamStats = z.infer<typeof CdcStreamStats>;
 /** Source constraints the target did not take as they are, each with the reason. */
 const SkippedConstraints = z.array(z.object({ constraint: z.string(), reason: z.string() }));
 
+/** What finishing a table reports (a finish_table job, or a copy job that finished its table). */
+export const TableFinished = z.object({
+  /** Source CHECK constraints the target could not take (an expression naming what the target lacks). */
+  skipped: SkippedConstraints.default([]),
+  /** With checksums asked for: the target's checksum of every chunk, by chunk index. */
+  checksums: z.array(ChunkChecksum.extend({ index: z.number() })).nullable().default(null),
+});
+export type TableFinished = z.infer<typeof TableFinished>;
+
 export const JobOutcome = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("prepare"),
@@ -198,14 +213,10 @@ export const JobOutcome = z.discriminatedUnion("type", [
     bytes: z.number(),
     /** Present when validation ran: the checksum of the rows the COPY read (its snapshot on the source). */
     checksum: ChunkChecksum.nullable(),
+    /** With the job's `finish`: the table finished too. */
+    finish: TableFinished.nullable().default(null),
   }),
-  z.object({
-    type: z.literal("finish_table"),
-    /** Source CHECK constraints the target could not take (an expression naming what the target lacks). */
-    skipped: SkippedConstraints.default([]),
-    /** With the job's `checksum`: the target's checksum of every chunk, by chunk index. */
-    checksums: z.array(ChunkChecksum.extend({ index: z.number() })).nullable().default(null),
-  }),
+  z.object({ type: z.literal("finish_table"), ...TableFinished.shape }),
   z.object({
     type: z.literal("foreign_keys"),
     /** Keys now on the target, validated or NOT VALID as on the source. */

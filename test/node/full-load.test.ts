@@ -57,6 +57,12 @@ describe("full load through the local stack", () => {
     }
     const [pk] = await target<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'p' AND connamespace = 'public'::regnamespace`;
     expect(pk!.n).toBe(CHINOOK_TABLES.length);
+    // A table of one chunk is finished by its copy job; only tables of several get a finish job.
+    const multiChunk = run.tables.filter((t: { chunksTotal: number }) => t.chunksTotal > 1).length;
+    expect(multiChunk).toBeGreaterThan(0);
+    expect(multiChunk).toBeLessThan(CHINOOK_TABLES.length);
+    const finishJobs = fixture.stack().output.filter((l) => l.includes("job succeeded") && l.includes(run.id) && l.includes("job=finish_table"));
+    expect(finishJobs).toHaveLength(multiChunk);
     // Every foreign key of the script, recreated after the load and validated.
     const keys = (sql: typeof source) =>
       sql<{ d: string }[]>`SELECT conrelid::regclass::text || ' ' || conname || ': ' || pg_get_constraintdef(oid) || ' ' || convalidated AS d

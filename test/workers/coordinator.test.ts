@@ -214,6 +214,58 @@ describe("TaskCoordinator", () => {
     expect(run.tables[0].validation).toBe("passed");
   });
 
+  it("has a table's only chunk finish the table in the same job: validated, re-copied on a mismatch, failed on a second", async () => {
+    const { client, task, runId, stub } = await startRun();
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 2), prepared("b", 1), prepared("c", 1)] } });
+    expect(await stub.jobFor(await attemptOf(stub, chunkKey("a", 0)))).toMatchObject({ type: "copy_chunk", finish: null });
+    expect(await stub.jobFor(await attemptOf(stub, chunkKey("b", 0)))).toMatchObject({ type: "copy_chunk", validate: true, finish: { created: true, checksum: true } });
+    const copiedAndFinished = async (table: string, hash: string) =>
+      stub.runnerEvent({
+        event: "succeeded",
+        ...ids(task, runId, await attemptOf(stub, chunkKey(table, 0))),
+        outcome: { type: "copy_chunk", rows: 10, bytes: 100, checksum: { rows: 10, hash: "h10" }, finish: { skipped: [], checksums: [{ index: 0, rows: 10, hash }] } },
+      });
+
+    await copiedAndFinished("b", "h10");
+    let rows = await jobs(stub);
+    expect(rows.find((j) => j.key === chunkKey("b", 0))).toMatchObject({ status: "done", attempt: 1 });
+    expect(rows.find((j) => j.key === finishKey("b"))).toBeUndefined();
+    let run = (await client.get(`/runs/${runId}`)).json;
+    expect(run.tables.find((t: { sourceTable: string }) => t.sourceTable === "b")).toMatchObject({ status: "succeeded", validation: "passed" });
+
+    await copiedAndFinished("c", "other");
+    rows = await jobs(stub);
+    expect(rows.find((j) => j.key === chunkKey("c", 0))).toMatchObject({ status: "dispatched", attempt: 2, clean_range: 1 });
+    expect(await stub.jobFor(await attemptOf(stub, chunkKey("c", 0)))).toMatchObject({ cleanRange: true, finish: { created: true, checksum: true } });
+    await copiedAndFinished("c", "other");
+    run = (await client.get(`/runs/${runId}`)).json;
+    expect(run).toMatchObject({ status: "failed", error: { code: "VALIDATION_FAILED" } });
+    expect(run.error.message).toContain("public.c");
+    expect(run.tables.find((t: { sourceTable: string }) => t.sourceTable === "c")).toMatchObject({ status: "failed", validation: "failed" });
+  });
+
+  it("finishes a one-chunk table in its copy job without validation, and with a separate finish job for a runner that did not", async () => {
+    const { client, task, runId, stub } = await startRun({ validate: false });
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1), prepared("b", 1)] } });
+    expect(await stub.jobFor(await attemptOf(stub, chunkKey("a", 0)))).toMatchObject({ validate: false, finish: { created: true, checksum: false } });
+    const skipped = [{ constraint: "a_check", reason: "function f() does not exist" }];
+    await stub.runnerEvent({
+      event: "succeeded",
+      ...ids(task, runId, await attemptOf(stub, chunkKey("a", 0))),
+      outcome: { type: "copy_chunk", rows: 4, bytes: 40, checksum: null, finish: { skipped, checksums: null } },
+    });
+    // An older runner ignores `finish` and reports the copy alone: the table is finished by a job of its own.
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, chunkKey("b", 0))), outcome: { type: "copy_chunk", rows: 3, bytes: 30, checksum: null } });
+    expect((await jobs(stub)).find((j) => j.key === finishKey("b"))).toMatchObject({ status: "dispatched" });
+    expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "running", phase: "finishing" });
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, finishKey("b"))), outcome: { type: "finish_table", checksums: null } });
+    const run = (await client.get(`/runs/${runId}`)).json;
+    expect(run).toMatchObject({ status: "succeeded", phase: "done", rowsCopied: 7 });
+    expect(run.tables.map((t: { validation: string }) => t.validation)).toEqual(["skipped", "skipped"]);
+    const logs = (await client.get(`/runs/${runId}/logs`)).json.items;
+    expect(logs.find((l: { message: string }) => l.message === "constraints not copied").fields).toEqual({ table: "public.a", skipped });
+  });
+
   it("retries an attempt whose runner went silent once its lease expires", async () => {
     const { task, runId, stub } = await startRun();
     const first = await attemptOf(stub, "prepare");

@@ -33,7 +33,7 @@ export async function executeJob(job: Job, pools: Pools, progress: Progress, sig
     case "prepare":
       return prepare(job, source, target);
     case "copy_chunk":
-      return copy(job, progress);
+      return copy(job, source, target, progress);
     case "finish_table":
       return finish(job, source, target);
     case "cdc_stream":
@@ -44,7 +44,7 @@ export async function executeJob(job: Job, pools: Pools, progress: Progress, sig
 }
 
 async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
-  const selected = selectTables(await discoverTables(job.source.url), job.selection);
+  const selected = selectTables(await discoverTables(source, target), job.selection);
   const pairs = selected.map((table) => ({ table, targetRef: targetRefFor(table, job.options, job.variables) }));
   const seen = new Map<string, string>();
   for (const p of pairs) {
@@ -83,7 +83,7 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
   return { type: "prepare", tables, cdc, foreignKeys: keys.steps.length + keys.skipped.length };
 }
 
-async function copy(job: CopyChunkJob, progress: Progress): Promise<JobOutcome> {
+async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sql, progress: Progress): Promise<JobOutcome> {
   const filter = job.filters as RowFilter[];
   const result = await copyChunk({
     source: job.source.url,
@@ -101,7 +101,18 @@ async function copy(job: CopyChunkJob, progress: Progress): Promise<JobOutcome> 
   });
   progress.rows = result.rows;
   progress.bytes = result.bytes;
-  return { type: "copy_chunk", rows: result.rows, bytes: result.bytes, checksum: result.checksum };
+  // The chunk is committed: a failure from here on fails the attempt, whose retry copies it again.
+  const finished = job.finish
+    ? await finishTable({
+        source,
+        target,
+        table: job.table,
+        targetRef: job.targetTable,
+        created: job.finish.created,
+        checksum: job.finish.checksum ? { chunks: [job.chunk], filter } : null,
+      })
+    : null;
+  return { type: "copy_chunk", rows: result.rows, bytes: result.bytes, checksum: result.checksum, finish: finished };
 }
 
 async function finish(job: FinishTableJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
