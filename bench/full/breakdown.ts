@@ -14,6 +14,8 @@ export interface JobSpan {
   endMs: number;
   ms: number;
   rows: number;
+  /** A copy job that finished its table (its only chunk): the finish's part of `ms`, at its end. */
+  finishMs: number | null;
 }
 
 export interface Breakdown {
@@ -27,6 +29,8 @@ export interface Breakdown {
   copyPhaseMs: number | null;
   finishMs: number | null;
   finishWaitMs: number | null;
+  /** The table was finished by its chunk's copy job, right after the chunk committed. */
+  finishInCopyJob: boolean;
   /** Last job's end → the benchmark saw `succeeded` (coordinator result, D1 write, 50 ms polling). */
   tailMs: number | null;
   /** Wall time with no job running on the runner, ms. */
@@ -83,6 +87,7 @@ export function runnerJobs(lines: readonly string[], runId: string, startedAtMs:
       endMs: end,
       ms,
       rows: Number(f.rows ?? 0),
+      finishMs: f.finishMs === undefined ? null : Number(f.finishMs),
     });
   }
   return spans.sort((a, b) => a.startMs - b.startMs);
@@ -90,12 +95,14 @@ export function runnerJobs(lines: readonly string[], runId: string, startedAtMs:
 
 export function breakdown(jobs: JobSpan[], totalMs: number, logs: { time: number; message: string }[], startedAtMs: number): Breakdown {
   const prepare = jobs.find((j) => j.type === "prepare");
-  const finish = jobs.find((j) => j.type.startsWith("finish"));
+  const finishJob = jobs.find((j) => j.type.startsWith("finish"));
+  const fused = jobs.find((j) => j.type.startsWith("copy") && j.finishMs !== null);
   const waitBefore = (j: JobSpan) => {
     const ends = jobs.filter((o) => o !== j && o.endMs <= j.startMs).map((o) => o.endMs);
     return j.startMs - (ends.length ? Math.max(...ends) : 0);
   };
-  const chunks = jobs.filter((j) => j.type.startsWith("copy")).map((j) => ({ ...j, waitMs: waitBefore(j) }));
+  // A copy job's own finish is not copying: its chunk ends where the finish starts.
+  const chunks = jobs.filter((j) => j.type.startsWith("copy")).map((j) => ({ ...j, endMs: j.endMs - (j.finishMs ?? 0), waitMs: waitBefore(j) }));
   // Idle = total minus the union of job spans (spans overlap when chunks run side by side).
   let busy = 0;
   let reach = 0;
@@ -112,8 +119,9 @@ export function breakdown(jobs: JobSpan[], totalMs: number, logs: { time: number
     prepareMs: prepare?.ms ?? null,
     chunks,
     copyPhaseMs,
-    finishMs: finish?.ms ?? null,
-    finishWaitMs: finish ? waitBefore(finish) : null,
+    finishMs: finishJob?.ms ?? fused?.finishMs ?? null,
+    finishWaitMs: finishJob ? waitBefore(finishJob) : fused ? 0 : null,
+    finishInCopyJob: !finishJob && fused !== undefined,
     tailMs: lastEnd === null ? null : totalMs - lastEnd,
     idleMs: totalMs - busy,
     totalMs,

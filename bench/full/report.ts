@@ -95,7 +95,8 @@ function printBreakdown(b: Breakdown): void {
   }
   const rows = b.chunks.reduce((a, c) => a + c.rows, 0);
   console.log(`    copy phase (first chunk start → last chunk end) ${s(b.copyPhaseMs)} = ${n(b.copyPhaseMs ? rows / (b.copyPhaseMs / 1000) : null)} rows/s`);
-  console.log(`    finish (primary key, ANALYZE): wait ${s(b.finishWaitMs)}, ${s(b.finishMs)}; last job end → succeeded seen ${s(b.tailMs)}`);
+  const where = b.finishInCopyJob ? " in the chunk's own job" : `: wait ${s(b.finishWaitMs)},`;
+  console.log(`    finish (checksum, primary key, ANALYZE)${where} ${s(b.finishMs)}; last job end → succeeded seen ${s(b.tailMs)}`);
   console.log(`    runner idle ${s(b.idleMs)} of ${s(b.totalMs)}; run log: ${b.events.map((e) => `${e.message} ${s(e.atMs)}`).join(", ")}`);
 }
 

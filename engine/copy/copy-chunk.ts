@@ -10,7 +10,7 @@ import { literalBinder } from "../plan/sql-binder";
 import { copyFormatFor } from "./copy-format";
 import { copyIn, copyOut, type CopyHandle } from "./copy-stream";
 import { createPump, type CopyPump } from "./copy-pump";
-import { closeDedicated, openDedicated } from "./dedicated-connection";
+import { openDedicated, releaseDedicated } from "./dedicated-connection";
 import { checksumAtSnapshot, exportSnapshot } from "./source-snapshot";
 
 export interface CopyChunkInput {
@@ -90,6 +90,8 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   const begin = `BEGIN;\n${lock}${emptyFirst ? `${truncate};\n` : input.cleanRange === false ? "" : `${clear};\n`}${layout}`;
   const src = openDedicated(input.source);
   const dst = openDedicated(input.target);
+  // With validation, a third connection checksums the source rows in the COPY's snapshot (source-snapshot.ts).
+  const checker = input.validate ? openDedicated(source) : null;
   let failed = true;
   let out: CopyHandle<Readable> | undefined;
   let pump: CopyPump | undefined;
@@ -98,10 +100,11 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
     // Both sides connect at once. Without validation the source needs no transaction: one COPY statement
     // reads one snapshot. The target's is one simple-protocol message: the transaction is open and the
     // range cleared before any data moves.
-    const [snapshot, results] = await Promise.all([input.validate ? exportSnapshot(src) : null, dst.unsafe(begin)]);
+    // All connect at once; the checker's first statement only connects it, outside any transaction.
+    const [snapshot, results] = await Promise.all([checker ? exportSnapshot(src) : null, dst.unsafe(begin), checker?.unsafe("SELECT 1")]);
     const opened = results as unknown as { partitioned: boolean; generated: string[] }[][];
     if (snapshot !== null) {
-      sourceSum = checksumAtSnapshot(source, snapshot, table, chunk, filter);
+      sourceSum = checksumAtSnapshot(checker!, snapshot, table, chunk, filter);
       // Marks the rejection handled for a copy that fails first; the finally block waits for it to settle.
       sourceSum.catch(() => {});
     }
@@ -130,7 +133,8 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
     if (failed && out) await stopSource(out);
     // The source snapshot's transaction (on `src`) outlives the checksum's import of it.
     await sourceSum?.catch(() => {});
-    await Promise.all([closeDedicated(src, failed), closeDedicated(dst, failed)]);
+    // After a commit nothing waits on the sessions' ends; after a failure they are destroyed before returning.
+    await Promise.all([src, dst, checker].map((sql) => sql && releaseDedicated(sql, failed)));
   }
 }
 

@@ -46,7 +46,11 @@ export function openDedicated(url: string): postgres.Sql {
     // request's); given a socket it skips its own connect and, with ssl off, starts the session on it at once.
     socket: async () => {
       // `host` and `port` as postgres.js sets them on its own sockets: its connection errors name them.
-      const socket = Object.assign(ssl === false ? net.connect(port, host) : await connectWithTls(host, port, ssl, options.connect_timeout * 1000), { host, port });
+      // noDelay: the end of a COPY (the last CopyData, then CopyDone) and the COMMIT after it are small
+      // writes, each of which Nagle's algorithm would hold until the server's delayed ACK of the one
+      // before: ~40 ms twice per chunk (a 25-row chunk took 160 ms, 70 ms without).
+      const raw = ssl === false ? net.connect({ port, host, noDelay: true }) : await connectWithTls(host, port, ssl, options.connect_timeout * 1000);
+      const socket = Object.assign(raw, { host, port });
       tapSocket(socket, path);
       return socket;
     },
@@ -63,4 +67,13 @@ export function rawPath(sql: postgres.Sql): RawPath | null {
 /** Closes gracefully after success; destroys at once (no statement sent) after a failure. */
 export async function closeDedicated(sql: postgres.Sql, failed: boolean): Promise<void> {
   await sql.end({ timeout: failed ? 0 : 10 });
+}
+
+/**
+ * closeDedicated without waiting for a graceful close (the server takes ~20 ms to end a session): for a
+ * connection whose work is done and committed, whose ending nothing waits on.
+ */
+export function releaseDedicated(sql: postgres.Sql, failed: boolean): Promise<void> {
+  const closed = closeDedicated(sql, failed);
+  return failed ? closed : (closed.catch(() => {}), Promise.resolve());
 }

@@ -4,7 +4,6 @@ import { checksumChunk, type ChunkChecksum } from "../checksum/checksum-chunk";
 import { quoteLiteral } from "../ddl/quote";
 import type { Chunk } from "../plan/chunk";
 import type { RowFilter } from "../task-config";
-import { closeDedicated, openDedicated } from "./dedicated-connection";
 
 const BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
@@ -19,25 +18,18 @@ export async function exportSnapshot(sql: postgres.Sql): Promise<string> {
 }
 
 /**
- * The chunk's checksum on the source as of `snapshot`, on a connection of its own (so it runs while the
- * COPY streams), destroyed on failure like the copy's.
+ * The chunk's checksum on the source as of `snapshot`, on a dedicated connection of its own (`sql`, so it
+ * runs while the COPY streams) that has run nothing in a transaction yet. The caller closes it.
  */
 export async function checksumAtSnapshot(
-  url: string,
+  sql: postgres.Sql,
   snapshot: string,
   table: TableInfo,
   chunk: Chunk,
   filter: readonly RowFilter[] | undefined,
 ): Promise<ChunkChecksum> {
-  const sql = openDedicated(url);
-  let failed = true;
-  try {
-    await sql.unsafe(`${BEGIN_SNAPSHOT};\nSET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
-    const sum = await checksumChunk(sql, table, chunk, filter);
-    await sql.unsafe("COMMIT");
-    failed = false;
-    return sum;
-  } finally {
-    await closeDedicated(sql, failed);
-  }
+  await sql.unsafe(`${BEGIN_SNAPSHOT};\nSET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
+  const sum = await checksumChunk(sql, table, chunk, filter);
+  await sql.unsafe("COMMIT");
+  return sum;
 }

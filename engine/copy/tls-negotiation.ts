@@ -25,7 +25,8 @@ export class TlsRefusedError extends Error {
  * with the socket's or TLS's own error (codes ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT, …) or on timeout.
  */
 export async function connectWithTls(host: string, port: number, ssl: Exclude<SslOption, false>, timeoutMs: number): Promise<net.Socket> {
-  const raw = net.connect(port, host);
+  // No Nagle delay, as on the plain connections (dedicated-connection.ts).
+  const raw = net.connect({ port, host, noDelay: true });
   let current: net.Socket = raw;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

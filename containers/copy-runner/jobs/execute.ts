@@ -20,6 +20,8 @@ export interface Progress {
   bytes: number;
   /** A change stream's figures, updated in place as it applies. */
   cdc?: CdcStreamStats;
+  /** A copy job that finished its table too: how long the finish took, ms. */
+  finishMs?: number;
 }
 
 /**
@@ -102,6 +104,7 @@ async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sq
   progress.rows = result.rows;
   progress.bytes = result.bytes;
   // The chunk is committed: a failure from here on fails the attempt, whose retry copies it again.
+  const started = performance.now();
   const finished = job.finish
     ? await finishTable({
         source,
@@ -112,6 +115,7 @@ async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sq
         checksum: job.finish.checksum ? { chunks: [job.chunk], filter } : null,
       })
     : null;
+  if (finished) progress.finishMs = Math.round(performance.now() - started);
   return { type: "copy_chunk", rows: result.rows, bytes: result.bytes, checksum: result.checksum, finish: finished };
 }
 

@@ -87,7 +87,7 @@ export class JobRunner {
       jobLog.debug("job started");
       const outcome = await executeJob(job, this.options.pools, progress, stop.signal);
       clearInterval(timer);
-      jobLog.info("job succeeded", { ms: Date.now() - started, rows: progress.rows, bytes: progress.bytes });
+      jobLog.info("job succeeded", { ms: Date.now() - started, rows: progress.rows, bytes: progress.bytes, ...(progress.finishMs === undefined ? {} : { finishMs: progress.finishMs }) });
       await reporter.final(job.callbackUrl, { event: "succeeded", ...ids, outcome });
     } catch (e) {
       clearInterval(timer);
