@@ -10,6 +10,7 @@ import { literalBinder } from "../plan/sql-binder";
 import { copyFormatFor } from "./copy-format";
 import { copyIn, copyOut, type CopyHandle } from "./copy-stream";
 import { createPump, type CopyPump } from "./copy-pump";
+import type { DedicatedCache } from "./dedicated-cache";
 import { openDedicated, releaseDedicated } from "./dedicated-connection";
 import { checksumAtSnapshot, exportSnapshot } from "./source-snapshot";
 
@@ -37,6 +38,8 @@ export interface CopyChunkInput {
   onProgress?: (bytes: number) => void;
   /** Checksum the chunk's rows on the source, at the COPY's own snapshot (see `copyChunk`). */
   validate?: boolean;
+  /** Idle connections to take from and give back to; without it each chunk opens and closes its own. */
+  connections?: DedicatedCache;
 }
 
 export interface CopyChunkResult {
@@ -88,19 +91,20 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
       (SELECT coalesce(json_agg(a.attname::text), '[]') FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> '') AS generated
     FROM pg_class c WHERE c.oid = ${quoteLiteral(qualify(targetRef))}::regclass`;
   const begin = `BEGIN;\n${lock}${emptyFirst ? `${truncate};\n` : input.cleanRange === false ? "" : `${clear};\n`}${layout}`;
-  const src = openDedicated(input.source);
-  const dst = openDedicated(input.target);
+  const open = (url: string) => input.connections?.take(url) ?? openDedicated(url);
+  const src = open(source);
+  const dst = open(input.target);
   // With validation, a third connection checksums the source rows in the COPY's snapshot (source-snapshot.ts).
-  const checker = input.validate ? openDedicated(source) : null;
+  const checker = input.validate ? open(source) : null;
   let failed = true;
   let out: CopyHandle<Readable> | undefined;
   let pump: CopyPump | undefined;
   let sourceSum: Promise<ChunkChecksum> | undefined;
   try {
-    // Both sides connect at once. Without validation the source needs no transaction: one COPY statement
-    // reads one snapshot. The target's is one simple-protocol message: the transaction is open and the
-    // range cleared before any data moves.
-    // All connect at once; the checker's first statement only connects it, outside any transaction.
+    // All connect at once (the checker's first statement only connects it, outside any transaction).
+    // Without validation the source needs no transaction: one COPY statement reads one snapshot. The
+    // target's is one simple-protocol message: the transaction is open and the range cleared before any
+    // data moves.
     const [snapshot, results] = await Promise.all([checker ? exportSnapshot(src) : null, dst.unsafe(begin), checker?.unsafe("SELECT 1")]);
     const opened = results as unknown as { partitioned: boolean; generated: string[] }[][];
     if (snapshot !== null) {
@@ -133,8 +137,17 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
     if (failed && out) await stopSource(out);
     // The source snapshot's transaction (on `src`) outlives the checksum's import of it.
     await sourceSum?.catch(() => {});
-    // After a commit nothing waits on the sessions' ends; after a failure they are destroyed before returning.
-    await Promise.all([src, dst, checker].map((sql) => sql && releaseDedicated(sql, failed)));
+    // A committed chunk's connections go back to the cache, the source's once its snapshot transaction
+    // (validation) is rolled back. Else: after a commit nothing waits on the sessions' ends; after a
+    // failure they are destroyed before returning.
+    const cache = failed ? undefined : input.connections;
+    if (cache && checker) await src.unsafe("ROLLBACK").catch(() => (failed = true));
+    if (cache && !failed) {
+      cache.give(input.target, dst);
+      for (const sql of checker ? [src, checker] : [src]) cache.give(source, sql);
+    } else {
+      await Promise.all([src, dst, checker].map((sql) => sql && releaseDedicated(sql, failed)));
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import type { TableInfo, TableRef } from "../catalog/types";
 import type { RowFilter } from "../task-config";
 import { prepareTarget, type TargetTableMode } from "../ddl/prepare-target";
 import { copyChunk } from "../copy/copy-chunk";
+import type { DedicatedCache } from "../copy/dedicated-cache";
 import { finishTable } from "../copy/finish";
 import { planChunks } from "../plan/plan-chunks";
 import type { Chunk } from "../plan/chunk";
@@ -24,7 +25,7 @@ export interface TransferResult {
 export async function transferTable(
   dbs: { source: postgres.Sql; target: postgres.Sql; sourceUrl: string; targetUrl: string },
   table: TableInfo,
-  options: { targetRef?: TableRef; chunkRows?: number; mode?: TargetTableMode; filter?: RowFilter[] } = {},
+  options: { targetRef?: TableRef; chunkRows?: number; mode?: TargetTableMode; filter?: RowFilter[]; connections?: DedicatedCache } = {},
 ): Promise<TransferResult> {
   const { source, target } = dbs;
   const targetRef = options.targetRef ?? { schema: table.schema, name: table.name };
@@ -36,7 +37,7 @@ export async function transferTable(
   for (const chunk of chunks) {
     // As the coordinator does: a first attempt into a table prepare created or emptied skips the clean.
     const cleanRange = options.mode === "append";
-    const r = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef, chunk, filter: options.filter, cleanRange, validate: true });
+    const r = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef, chunk, filter: options.filter, cleanRange, validate: true, connections: options.connections });
     chunkRows.push(r.rows);
     sourceSums.push(r.checksum!);
     bytes += r.bytes;

@@ -35,7 +35,7 @@ export async function executeJob(job: Job, pools: Pools, progress: Progress, sig
     case "prepare":
       return prepare(job, source, target);
     case "copy_chunk":
-      return copy(job, source, target, progress);
+      return copy(job, pools, progress);
     case "finish_table":
       return finish(job, source, target);
     case "cdc_stream":
@@ -85,7 +85,7 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
   return { type: "prepare", tables, cdc, foreignKeys: keys.steps.length + keys.skipped.length };
 }
 
-async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sql, progress: Progress): Promise<JobOutcome> {
+async function copy(job: CopyChunkJob, pools: Pools, progress: Progress): Promise<JobOutcome> {
   const filter = job.filters as RowFilter[];
   const result = await copyChunk({
     source: job.source.url,
@@ -100,6 +100,7 @@ async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sq
       progress.bytes = bytes;
     },
     validate: job.validate,
+    connections: pools.dedicated,
   });
   progress.rows = result.rows;
   progress.bytes = result.bytes;
@@ -107,8 +108,8 @@ async function copy(job: CopyChunkJob, source: postgres.Sql, target: postgres.Sq
   const started = performance.now();
   const finished = job.finish
     ? await finishTable({
-        source,
-        target,
+        source: pools.get(job.source),
+        target: pools.get(job.target),
         table: job.table,
         targetRef: job.targetTable,
         created: job.finish.created,

@@ -1,4 +1,5 @@
 import postgres from "postgres";
+import { DedicatedCache } from "../../../engine/copy/dedicated-cache";
 import type { Connection } from "../../../engine/jobs/protocol";
 
 /**
@@ -8,6 +9,8 @@ import type { Connection } from "../../../engine/jobs/protocol";
  */
 export class Pools {
   private readonly clients = new Map<string, postgres.Sql>();
+  /** The chunk copies' own connections, kept between chunks (engine/copy/dedicated-cache.ts). */
+  readonly dedicated = new DedicatedCache();
 
   constructor(private readonly maxPerDatabase = 6) {}
 
@@ -30,6 +33,6 @@ export class Pools {
   async closeAll(): Promise<void> {
     const all = [...this.clients.values()];
     this.clients.clear();
-    await Promise.all(all.map((sql) => sql.end({ timeout: 5 })));
+    await Promise.all([...all.map((sql) => sql.end({ timeout: 5 })), this.dedicated.closeAll()]);
   }
 }
