@@ -62,9 +62,26 @@ export async function syncRunToD1(d1: D1Database, tenantId: string, p: RunProgre
   await db.batch(statements as [(typeof statements)[0], ...(typeof statements)[number][]]);
 }
 
-export async function appendRunLog(
-  d1: D1Database,
-  entry: { runId: string; tenantId: string; level: string; message: string; fields?: Record<string, unknown> },
-): Promise<void> {
-  await openDatabase(d1).insert(runLogs).values({ ...entry, fields: entry.fields ?? null, time: Date.now() });
+export interface RunLogEntry {
+  runId: string;
+  tenantId: string;
+  level: string;
+  message: string;
+  fields?: Record<string, unknown>;
+  time: number;
+}
+
+/** Rows per INSERT: D1 binds at most 100 parameters in a statement, and a line takes 6. */
+const LOG_ROWS_PER_STATEMENT = 16;
+
+/** Appends run log lines to D1 in one batch (one transaction), in order. */
+export async function appendRunLogs(d1: D1Database, entries: readonly RunLogEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const db = openDatabase(d1);
+  const statements = [];
+  for (let i = 0; i < entries.length; i += LOG_ROWS_PER_STATEMENT) {
+    const rows = entries.slice(i, i + LOG_ROWS_PER_STATEMENT).map((e) => ({ ...e, fields: e.fields ?? null }));
+    statements.push(db.insert(runLogs).values(rows));
+  }
+  await db.batch(statements as [(typeof statements)[0], ...(typeof statements)[number][]]);
 }

@@ -6,7 +6,7 @@ import { CHUNKS_IN_FLIGHT_PER_TABLE } from "../../engine/plan/boundaries";
 import { resolveFilters } from "../../engine/plan/variables";
 import type { ValidationTable } from "../../worker/src/runs/validate";
 import { dropCdc, initialCdcState, lagAlert, lagWhileDown, withStreamStats } from "./cdc";
-import { appendRunLog, syncRunToD1 } from "./d1-sync";
+import { appendRunLogs, syncRunToD1, type RunLogEntry } from "./d1-sync";
 import { buildJob } from "./job-builder";
 import { runProgress, type RunProgress } from "./progress";
 import { RunSpec } from "./run-spec";
@@ -37,6 +37,8 @@ export class TaskCoordinator extends DurableObject<Env> {
   private readonly store: RunStore;
   private readonly log: Logger;
   private lastBroadcast = 0;
+  /** Run log lines not yet in D1 (see runLog). */
+  private readonly pendingLogs: RunLogEntry[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,6 +81,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     const run = this.store.run();
     if (run && (run.status === "running" || run.status === "queued")) await this.stop();
     await this.releaseSlot();
+    await this.flushLogs();
     const after = this.store.run();
     if (after?.cdc && !after.cdc.dropped) {
       return { ok: false, code: "SLOT_DROP_FAILED", message: `The replication slot ${after.cdc.slot} could not be dropped on the source; try again once the source is reachable.` };
@@ -422,7 +425,7 @@ export class TaskCoordinator extends DurableObject<Env> {
   /** Pushes progress to D1 and sockets (throttled unless `force`) and arms the alarm for what comes next. */
   private async settle(force: boolean): Promise<void> {
     const run = this.store.run();
-    if (!run) return;
+    if (!run) return this.flushLogs();
     const now = Date.now();
     const progress = this.progress()!;
     const terminal = run.status !== "running";
@@ -452,11 +455,21 @@ export class TaskCoordinator extends DurableObject<Env> {
     const at = [wake, nextSync].filter((t): t is number => t !== null).sort((a, b) => a - b)[0];
     if (at !== undefined) await this.ctx.storage.setAlarm(Math.max(at, now + 50));
     else await this.ctx.storage.deleteAlarm();
+    await this.flushLogs();
   }
 
+  /**
+   * Logs a run event; its D1 line is written by the next settle (or flushLogs), after what the event
+   * dispatches: a D1 round trip per line no longer sits between a job's end and the next job's start.
+   */
   private async runLog(level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>): Promise<void> {
     const run = this.store.run();
     this.log[level](message, { runId: run?.id, taskId: run?.taskId, ...fields });
-    if (run) await appendRunLog(this.env.DB, { runId: run.id, tenantId: run.tenantId, level, message, fields });
+    if (run) this.pendingLogs.push({ runId: run.id, tenantId: run.tenantId, level, message, fields, time: Date.now() });
+  }
+
+  private async flushLogs(): Promise<void> {
+    const lines = this.pendingLogs.splice(0);
+    await appendRunLogs(this.env.DB, lines);
   }
 }

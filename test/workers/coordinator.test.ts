@@ -202,6 +202,19 @@ describe("TaskCoordinator", () => {
     expect(logs.filter((m: string) => m === "checksum mismatch; copying the chunk again")).toHaveLength(1);
   });
 
+  it("writes every log line of one event to D1, in order, after dispatching what the event allows", async () => {
+    const { client, task, runId, stub } = await startRun();
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("m", 40)] } });
+    for (let i = 0; i < 40; i++) await succeedCopy(stub, task, runId, chunkKey("m", i), 10);
+    const wrong = Array.from({ length: 40 }, (_, index) => ({ index, rows: 10, hash: "other" }));
+    await succeedFinish(stub, task, runId, "m", wrong);
+    expect((await jobs(stub)).filter((j) => j.status === "dispatched").map((j) => j.key)).toEqual([chunkKey("m", 0), chunkKey("m", 1)]);
+    const logs = (await client.get(`/runs/${runId}/logs?limit=500`)).json.items as { message: string; fields: { chunk: { index: number } } }[];
+    const mismatches = logs.filter((l) => l.message === "checksum mismatch; copying the chunk again");
+    expect(mismatches.map((l) => l.fields.chunk.index)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(logs.map((l) => l.message).slice(0, 2)).toEqual(["run started", "planned"]);
+  });
+
   it("re-copies a chunk, then passes validation when the checksums agree", async () => {
     const { client, task, runId, stub } = await startRun();
     await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
