@@ -64,7 +64,18 @@ export interface JobRecord extends JobState {
 type Row = Record<string, SqlStorageValue>;
 
 /** Typed access to the coordinator's SQLite tables (storage.ts). */
+/** The columns of `tables` but its (large, immutable) `info`, which toTable reads once per table. */
+const TABLE_COLUMNS = "key, ord, status, chunks_total, validation, error_code, error_message";
+
 export class RunStore {
+  /**
+   * Each table's PreparedTable, parsed once: its row never changes after insertTable, and parsing every
+   * table's column list on each read made an event cost O(tables) JSON parsing (200 tables: most of it).
+   * Emptied when the run changes; a new object (after eviction) starts empty.
+   */
+  private readonly prepared = new Map<string, PreparedTable>();
+  private preparedRun = "";
+
   constructor(private readonly sql: SqlStorage) {}
 
   run(): RunRecord | null {
@@ -122,23 +133,41 @@ export class RunStore {
   }
 
   tables(): TableRecord[] {
-    return this.sql
-      .exec<Row>("SELECT * FROM tables ORDER BY ord")
-      .toArray()
-      .map((r) => ({
-        key: r.key as string,
-        ord: r.ord as number,
-        status: r.status as TableStatus,
-        prepared: JSON.parse(r.info as string) as PreparedTable,
-        chunksTotal: r.chunks_total as number,
-        validation: r.validation as TableRecord["validation"],
-        errorCode: (r.error_code as string | null) ?? null,
-        errorMessage: (r.error_message as string | null) ?? null,
-      }));
+    const runId = this.runId();
+    return this.sql.exec<Row>(`SELECT ${TABLE_COLUMNS} FROM tables ORDER BY ord`).toArray().map((r) => this.toTable(runId, r));
   }
 
   table(key: string): TableRecord | undefined {
-    return this.tables().find((t) => t.key === key);
+    const r = this.sql.exec<Row>(`SELECT ${TABLE_COLUMNS} FROM tables WHERE key = ?`, key).toArray()[0];
+    return r ? this.toTable(this.runId(), r) : undefined;
+  }
+
+  private runId(): string {
+    return this.sql.exec<{ id: string }>("SELECT id FROM run LIMIT 1").toArray()[0]?.id ?? "";
+  }
+
+  private toTable(runId: string, r: Row): TableRecord {
+    const key = r.key as string;
+    if (runId !== this.preparedRun) {
+      this.prepared.clear();
+      this.preparedRun = runId;
+    }
+    let prepared = this.prepared.get(key);
+    if (!prepared) {
+      const [row] = this.sql.exec<{ info: string }>("SELECT info FROM tables WHERE key = ?", key).toArray();
+      prepared = JSON.parse(row!.info) as PreparedTable;
+      this.prepared.set(key, prepared);
+    }
+    return {
+      key,
+      ord: r.ord as number,
+      status: r.status as TableStatus,
+      prepared,
+      chunksTotal: r.chunks_total as number,
+      validation: r.validation as TableRecord["validation"],
+      errorCode: (r.error_code as string | null) ?? null,
+      errorMessage: (r.error_message as string | null) ?? null,
+    };
   }
 
   insertTable(key: string, ord: number, prepared: PreparedTable, validation: TableRecord["validation"]): void {

@@ -37,6 +37,8 @@ export class TaskCoordinator extends DurableObject<Env> {
   private readonly store: RunStore;
   private readonly log: Logger;
   private lastBroadcast = 0;
+  /** Each table's progress as last written to D1 (see syncRunToD1). */
+  private readonly writtenTables = new Map<string, string>();
   /** Run log lines not yet in D1 (see runLog). */
   private readonly pendingLogs: RunLogEntry[] = [];
 
@@ -59,6 +61,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     }
     const now = Date.now();
     clearRun(this.ctx.storage.sql);
+    this.writtenTables.clear();
     this.store.insertRun(spec, now);
     this.store.insertJob("prepare", "prepare", null, null, null, false, now);
     await this.runLog("info", "run started", { mode: spec.mode });
@@ -446,7 +449,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     if (terminal) await this.releaseSlot();
     const wake = terminal ? null : nextWake(this.store.jobs(), now);
     const syncDue = this.store.takeDirty() || terminal;
-    if (syncDue || force) await syncRunToD1(this.env.DB, run.tenantId, progress, now);
+    if (syncDue || force) await syncRunToD1(this.env.DB, run.tenantId, progress, now, this.writtenTables);
     // Once per run end: the flag is written only after the deliveries are queued (see webhooks/enqueue.ts).
     if (terminal && (await this.ctx.storage.get(RUN_END_NOTIFIED_KEY)) !== run.id) {
       if (await enqueueRunEvent(this.env, run.tenantId, progress)) await this.ctx.storage.put(RUN_END_NOTIFIED_KEY, run.id);

@@ -215,6 +215,37 @@ describe("TaskCoordinator", () => {
     expect(logs.map((l) => l.message).slice(0, 2)).toEqual(["run started", "planned"]);
   });
 
+  it("writes to D1 only the tables an event changed, and every table again after an eviction", async () => {
+    const { client, task, runId, stub } = await startRun({ parallelTables: 1 });
+    const names = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, "0")}`);
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: names.map((n) => prepared(n, 1)) } });
+    const stamps = async () =>
+      new Map(
+        (await env.DB.prepare("SELECT source_table AS t, updated_at AS at FROM run_tables WHERE run_id = ?").bind(runId).all<{ t: string; at: number }>()).results.map((r) => [r.t, r.at]),
+      );
+    const before = await stamps();
+    expect(before.size).toBe(30);
+    await new Promise((r) => setTimeout(r, 5));
+    await stub.runnerEvent({
+      event: "succeeded",
+      ...ids(task, runId, await attemptOf(stub, chunkKey("t00", 0))),
+      outcome: { type: "copy_chunk", rows: 10, bytes: 100, checksum: { rows: 10, hash: "h" }, finish: { skipped: [], checksums: [{ index: 0, rows: 10, hash: "h" }] } },
+    });
+    const after = await stamps();
+    const changed = names.filter((n) => after.get(n) !== before.get(n));
+    // The finished table and the one that took its place.
+    expect(changed).toEqual(["t00", "t01"]);
+    const run = (await client.get(`/runs/${runId}`)).json;
+    expect(run.tables.filter((t: { status: string }) => t.status === "succeeded").map((t: { sourceTable: string }) => t.sourceTable)).toEqual(["t00"]);
+    expect(run.tables.find((t: { sourceTable: string }) => t.sourceTable === "t01").status).toBe("copying");
+
+    await abortAllDurableObjects();
+    await new Promise((r) => setTimeout(r, 5));
+    await runDurableObjectAlarm(env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id)));
+    const again = await stamps();
+    expect(names.filter((n) => again.get(n) === after.get(n))).toEqual([]);
+  });
+
   it("re-copies a chunk, then passes validation when the checksums agree", async () => {
     const { client, task, runId, stub } = await startRun();
     await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
