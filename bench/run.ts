@@ -9,6 +9,8 @@ const BENCHES: Record<string, () => Promise<{ main(argv: string[]): Promise<numb
   cdc: () => import("./cdc/run"),
   // full: the full-load benchmark (bench/full/run.ts), the default.
   full: () => import("./full/run"),
+  // tables: a full load of many small tables (bench/tables/run.ts).
+  tables: () => import("./tables/run"),
 };
 
 const argv = process.argv.slice(2);

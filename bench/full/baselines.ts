@@ -40,20 +40,25 @@ export interface ShellResult {
 
 const PSQL = "psql -X -q -v ON_ERROR_STOP=1";
 
-function script(tool: BaselineTool, table: string): string {
+/** `table` null: the whole source database (pg_dump and pgcopydb; the pipe copies one table). */
+function script(tool: BaselineTool, table: string | null): string {
   const t = `public.${table}`;
   switch (tool) {
     case "pipe":
+      if (table === null) throw new Error("the pipe copies one table");
       return `${PSQL} "$SRC" -c "COPY ${t} TO STDOUT (FORMAT binary)" | ${PSQL} "$DST" -c "COPY ${t} FROM STDIN (FORMAT binary)"`;
     case "pg_dump":
-      return `pg_dump --no-owner --no-acl -t ${t} "$SRC" | ${PSQL} "$DST" >/dev/null`;
+      return `pg_dump --no-owner --no-acl ${table === null ? "" : `-t ${t} `}"$SRC" | ${PSQL} "$DST" >/dev/null`;
     case "pgcopydb":
       return `pgcopydb clone --source "$SRC" --target "$DST" --dir "$WORKDIR" --table-jobs 2 --index-jobs 2 --no-owner --no-acl`;
   }
 }
 
-/** Runs one baseline copy from `sourceUrl` into the (prepared) target database; throws with its stderr tail. */
-export async function runBaseline(tool: BaselineTool, table: string, sourceUrl: string, targetUrl: string): Promise<ShellResult> {
+/**
+ * Runs one baseline copy of `table` (null: of the whole database) from `sourceUrl` into the target
+ * database; throws with its stderr tail.
+ */
+export async function runBaseline(tool: BaselineTool, table: string | null, sourceUrl: string, targetUrl: string): Promise<ShellResult> {
   const workdir = mkdtempSync(join(tmpdir(), "dtaas-bench-pgcopydb-"));
   try {
     return await runShell(script(tool, table), { SRC: sourceUrl, DST: targetUrl, WORKDIR: workdir });
