@@ -10,7 +10,14 @@ import type { RunProgress } from "./progress";
  * run (200 tables: 200 upserts per report made the coordinator the bottleneck). Empty after an eviction:
  * everything is written once more.
  */
-export async function syncRunToD1(d1: D1Database, tenantId: string, p: RunProgress, now: number, written: Map<string, string>): Promise<void> {
+export async function syncRunToD1(
+  d1: D1Database,
+  tenantId: string,
+  p: RunProgress,
+  now: number,
+  written: Map<string, string>,
+  logs: readonly RunLogEntry[] = [],
+): Promise<void> {
   const db = openDatabase(d1);
   const changed = p.tables
     .map((t) => ({ t, key: JSON.stringify([p.runId, t.sourceSchema, t.sourceTable]), value: JSON.stringify(t) }))
@@ -68,7 +75,8 @@ export async function syncRunToD1(d1: D1Database, tenantId: string, p: RunProgre
         }),
     ),
   ];
-  await db.batch(statements as [(typeof statements)[0], ...(typeof statements)[number][]]);
+  // The event's log lines ride in the same batch: one D1 round trip per event.
+  await db.batch([...statements, ...logInserts(db, logs)] as [(typeof statements)[0], ...(typeof statements)[number][]]);
   for (const { key, value } of changed) written.set(key, value);
 }
 
@@ -84,14 +92,19 @@ export interface RunLogEntry {
 /** Rows per INSERT: D1 binds at most 100 parameters in a statement, and a line takes 6. */
 const LOG_ROWS_PER_STATEMENT = 16;
 
-/** Appends run log lines to D1 in one batch (one transaction), in order. */
-export async function appendRunLogs(d1: D1Database, entries: readonly RunLogEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  const db = openDatabase(d1);
+function logInserts(db: ReturnType<typeof openDatabase>, entries: readonly RunLogEntry[]) {
   const statements = [];
   for (let i = 0; i < entries.length; i += LOG_ROWS_PER_STATEMENT) {
     const rows = entries.slice(i, i + LOG_ROWS_PER_STATEMENT).map((e) => ({ ...e, fields: e.fields ?? null }));
     statements.push(db.insert(runLogs).values(rows));
   }
+  return statements;
+}
+
+/** Appends run log lines to D1 in one batch (one transaction), in order. */
+export async function appendRunLogs(d1: D1Database, entries: readonly RunLogEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const db = openDatabase(d1);
+  const statements = logInserts(db, entries);
   await db.batch(statements as [(typeof statements)[0], ...(typeof statements)[number][]]);
 }

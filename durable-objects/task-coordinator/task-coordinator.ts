@@ -449,7 +449,14 @@ export class TaskCoordinator extends DurableObject<Env> {
     if (terminal) await this.releaseSlot();
     const wake = terminal ? null : nextWake(this.store.jobs(), now);
     const syncDue = this.store.takeDirty() || terminal;
-    if (syncDue || force) await syncRunToD1(this.env.DB, run.tenantId, progress, now, this.writtenTables);
+    if (syncDue || force) {
+      const lines = this.pendingLogs.splice(0);
+      await syncRunToD1(this.env.DB, run.tenantId, progress, now, this.writtenTables, lines).catch((e: unknown) => {
+        // Not written: kept for the next settle.
+        this.pendingLogs.unshift(...lines);
+        throw e;
+      });
+    }
     // Once per run end: the flag is written only after the deliveries are queued (see webhooks/enqueue.ts).
     if (terminal && (await this.ctx.storage.get(RUN_END_NOTIFIED_KEY)) !== run.id) {
       if (await enqueueRunEvent(this.env, run.tenantId, progress)) await this.ctx.storage.put(RUN_END_NOTIFIED_KEY, run.id);
@@ -473,6 +480,9 @@ export class TaskCoordinator extends DurableObject<Env> {
 
   private async flushLogs(): Promise<void> {
     const lines = this.pendingLogs.splice(0);
-    await appendRunLogs(this.env.DB, lines);
+    await appendRunLogs(this.env.DB, lines).catch((e: unknown) => {
+      this.pendingLogs.unshift(...lines);
+      throw e;
+    });
   }
 }
