@@ -5,7 +5,8 @@ import type { RunProgress } from "./progress";
 
 /**
  * Writes the run summary and per-table progress to D1, where the API reads them. Idempotent. `written`
- * holds each table's progress as last written (by the caller's object, in memory): only tables that
+ * holds each table's progress as last written for this run (by the caller's object, in memory, emptied
+ * when a run starts): only tables that
  * changed since are written, so an event costs D1 one row per table it touched, not one per table of the
  * run (200 tables: 200 upserts per report made the coordinator the bottleneck). Empty after an eviction:
  * everything is written once more.
@@ -20,7 +21,7 @@ export async function syncRunToD1(
 ): Promise<void> {
   const db = openDatabase(d1);
   const changed = p.tables
-    .map((t) => ({ t, key: JSON.stringify([p.runId, t.sourceSchema, t.sourceTable]), value: JSON.stringify(t) }))
+    .map((t) => ({ t, key: JSON.stringify([t.sourceSchema, t.sourceTable]), value: JSON.stringify(t) }))
     .filter(({ key, value }) => written.get(key) !== value);
   const statements = [
     db

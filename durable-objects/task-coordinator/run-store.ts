@@ -63,18 +63,17 @@ export interface JobRecord extends JobState {
 
 type Row = Record<string, SqlStorageValue>;
 
-/** Typed access to the coordinator's SQLite tables (storage.ts). */
 /** The columns of `tables` but its (large, immutable) `info`, which toTable reads once per table. */
 const TABLE_COLUMNS = "key, ord, status, chunks_total, validation, error_code, error_message";
 
+/** Typed access to the coordinator's SQLite tables (storage.ts). */
 export class RunStore {
   /**
    * Each table's PreparedTable, parsed once: its row never changes after insertTable, and parsing every
-   * table's column list on each read made an event cost O(tables) JSON parsing (200 tables: most of it).
-   * Emptied when the run changes; a new object (after eviction) starts empty.
+   * table's column list on each read made an event cost O(tables) JSON parsing. Emptied by insertRun
+   * (the only way a run's tables are replaced); a new object (after eviction) starts empty.
    */
   private readonly prepared = new Map<string, PreparedTable>();
-  private preparedRun = "";
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -101,6 +100,7 @@ export class RunStore {
   }
 
   insertRun(spec: RunSpec, now: number): void {
+    this.prepared.clear();
     this.sql.exec(
       "INSERT INTO run (id, task_id, tenant_id, status, phase, spec, started_at) VALUES (?, ?, ?, 'running', 'planning', ?, ?)",
       spec.runId,
@@ -133,25 +133,16 @@ export class RunStore {
   }
 
   tables(): TableRecord[] {
-    const runId = this.runId();
-    return this.sql.exec<Row>(`SELECT ${TABLE_COLUMNS} FROM tables ORDER BY ord`).toArray().map((r) => this.toTable(runId, r));
+    return this.sql.exec<Row>(`SELECT ${TABLE_COLUMNS} FROM tables ORDER BY ord`).toArray().map((r) => this.toTable(r));
   }
 
   table(key: string): TableRecord | undefined {
     const r = this.sql.exec<Row>(`SELECT ${TABLE_COLUMNS} FROM tables WHERE key = ?`, key).toArray()[0];
-    return r ? this.toTable(this.runId(), r) : undefined;
+    return r ? this.toTable(r) : undefined;
   }
 
-  private runId(): string {
-    return this.sql.exec<{ id: string }>("SELECT id FROM run LIMIT 1").toArray()[0]?.id ?? "";
-  }
-
-  private toTable(runId: string, r: Row): TableRecord {
+  private toTable(r: Row): TableRecord {
     const key = r.key as string;
-    if (runId !== this.preparedRun) {
-      this.prepared.clear();
-      this.preparedRun = runId;
-    }
     let prepared = this.prepared.get(key);
     if (!prepared) {
       const [row] = this.sql.exec<{ info: string }>("SELECT info FROM tables WHERE key = ?", key).toArray();

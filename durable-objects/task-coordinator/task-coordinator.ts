@@ -265,15 +265,13 @@ export class TaskCoordinator extends DurableObject<Env> {
       this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes, checksum: outcome.checksum }, now);
       if (outcome.finish) {
         await this.tableFinished(run, job, tableKey, outcome.finish, now);
-        if (this.store.run()!.status === "running" && this.store.run()!.phase === "copying" && this.allCopied()) this.store.setRun({ phase: "finishing" });
-        return;
-      }
-      const remaining = this.store.jobs().filter((j) => j.tableKey === tableKey && j.kind === "copy" && j.status !== "done");
-      if (remaining.length === 0) {
+      } else if (!this.store.jobs().some((j) => j.tableKey === tableKey && j.kind === "copy" && j.status !== "done")) {
         this.store.setTable(tableKey, { status: "finishing" }, now);
         this.store.insertJob(`finish:${tableKey}`, "finish", tableKey, null, null, false, now);
-        if (this.store.run()!.phase === "copying" && this.allCopied()) this.store.setRun({ phase: "finishing" });
       }
+      // A fused finish may have ended the run (or started streaming): only a running copy phase moves on.
+      const current = this.store.run()!;
+      if (current.status === "running" && current.phase === "copying" && this.allCopied()) this.store.setRun({ phase: "finishing" });
       return;
     }
     if (outcome.type === "finish_table") await this.tableFinished(run, job, tableKey, outcome, now);

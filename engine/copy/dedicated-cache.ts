@@ -1,5 +1,5 @@
 import type postgres from "postgres";
-import { closeDedicated, openDedicated } from "./dedicated-connection";
+import { closeDedicated, openDedicated, releaseDedicated } from "./dedicated-connection";
 
 export interface DedicatedCacheOptions {
   /** An idle connection is closed after this long, ms. */
@@ -44,7 +44,7 @@ export class DedicatedCache {
   give(url: string, sql: postgres.Sql): void {
     const list = this.idle.get(url) ?? [];
     if (this.closed || list.length >= this.perUrl) {
-      void closeDedicated(sql, false).catch(() => {});
+      void releaseDedicated(sql, false);
       return;
     }
     const entry: Idle = {
@@ -52,7 +52,7 @@ export class DedicatedCache {
       timer: setTimeout(() => {
         const at = list.indexOf(entry);
         if (at >= 0) list.splice(at, 1);
-        void closeDedicated(sql, false).catch(() => {});
+        void releaseDedicated(sql, false);
       }, this.idleMs),
     };
     // An idle connection must not keep the process alive.

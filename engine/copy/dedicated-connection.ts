@@ -73,7 +73,7 @@ export async function closeDedicated(sql: postgres.Sql, failed: boolean): Promis
  * closeDedicated without waiting for a graceful close (the server takes ~20 ms to end a session): for a
  * connection whose work is done and committed, whose ending nothing waits on.
  */
-export function releaseDedicated(sql: postgres.Sql, failed: boolean): Promise<void> {
-  const closed = closeDedicated(sql, failed);
-  return failed ? closed : (closed.catch(() => {}), Promise.resolve());
+export async function releaseDedicated(sql: postgres.Sql, failed: boolean): Promise<void> {
+  if (failed) return closeDedicated(sql, true);
+  void closeDedicated(sql, false).catch(() => {});
 }

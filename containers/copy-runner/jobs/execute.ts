@@ -1,5 +1,7 @@
 import type postgres from "postgres";
+import { listTables } from "../../../engine/catalog/discover";
 import { selectTables } from "../../../engine/catalog/select";
+import { borrowPostgres } from "../../../engine/db/postgres-js";
 import { copyChunk } from "../../../engine/copy/copy-chunk";
 import { finishTable } from "../../../engine/copy/finish";
 import { prepareTarget } from "../../../engine/ddl/prepare-target";
@@ -12,7 +14,7 @@ import { planChunks, wholeKeyRange } from "../../../engine/plan/plan-chunks";
 import { keyCollationHazards } from "../../../engine/plan/key-collation";
 import { targetRefFor } from "../../../engine/plan/variables";
 import type { RowFilter } from "../../../engine/task-config";
-import { discoverTables, openSlot } from "./discover";
+import { openSlot } from "./discover";
 import type { Pools } from "./pools";
 
 export interface Progress {
@@ -46,7 +48,9 @@ export async function executeJob(job: Job, pools: Pools, progress: Progress, sig
 }
 
 async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
-  const selected = selectTables(await discoverTables(source, target), job.selection);
+  // The source's catalog is read while the target's first pooled connection opens (prepare needs both).
+  const [listed] = await Promise.all([listTables(borrowPostgres(source)), target.unsafe("SELECT 1")]);
+  const selected = selectTables(listed, job.selection);
   const pairs = selected.map((table) => ({ table, targetRef: targetRefFor(table, job.options, job.variables) }));
   const seen = new Map<string, string>();
   for (const p of pairs) {
