@@ -18,6 +18,8 @@ import { runBaseline, unavailableReason, type BaselineTool } from "../full/basel
 import { runTask } from "../full/dtaas";
 import { connect, openServer, type Server } from "../full/servers";
 import { machineLoad, writeBenchJson } from "../output";
+import { cpuSplit, type CpuSplit } from "../cpu";
+import { runnerPid } from "../rss";
 
 type Tool = "pg_dump" | "pgcopydb" | "dtaas";
 const TOOLS: Tool[] = ["pg_dump", "pgcopydb", "dtaas"];
@@ -26,6 +28,7 @@ interface ToolResult {
   tool: Tool;
   skipped: string | null;
   seconds: number[];
+  cpu: CpuSplit[];
   errors: string[];
   medianSeconds: number | null;
 }
@@ -54,6 +57,8 @@ async function difference(source: postgres.Sql, target: postgres.Sql, tables: nu
   return null;
 }
 
+const cpuCells = (c: CpuSplit) => [c.postgres, c.runner, c.workers, c.tools].map((v) => (v === null ? "–" : v.toFixed(1))).join("/");
+
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
 
 export async function main(argv: string[]): Promise<number> {
@@ -79,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   step("starting the local stack");
   const stack = await startLocalStack({ demoOrders: 10 });
   let server: Server | undefined;
-  const results: ToolResult[] = chosen.map((tool) => ({ tool, skipped: null, seconds: [], errors: [], medianSeconds: null }));
+  const results: ToolResult[] = chosen.map((tool) => ({ tool, skipped: null, seconds: [], cpu: [], errors: [], medianSeconds: null }));
   try {
     server = await openServer(values.pg ?? stack.pgUrl);
     for (const r of results) if (r.tool !== "dtaas") r.skipped = unavailableReason(r.tool as BaselineTool, server.major);
@@ -99,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
         const target = connect(targetUrl);
         try {
           let seconds: number;
+          const cpu = cpuSplit(server.postmasterPid, await runnerPid(stack.runnerUrl));
           if (r.tool === "dtaas") {
             const targetId = await api.createConnector(`bench ${targetDb}`, targetUrl);
             const body = { name: `bench tables ${round}`, sourceId, targetId, mode: "full_load", tables: { include: ["public.*"] }, options };
@@ -111,9 +117,11 @@ export async function main(argv: string[]): Promise<number> {
           } else {
             seconds = (await runBaseline(r.tool, null, sourceUrl, targetUrl)).seconds;
           }
+          const split = cpu();
           const wrong = await difference(source, target, tables);
           if (wrong) throw new Error(`target differs: ${wrong}`);
           r.seconds.push(seconds);
+          r.cpu.push(split);
           step(`${r.tool}, run ${round} of ${runs}: ${seconds.toFixed(2)} s, every table equal with its key`);
         } catch (error) {
           r.errors.push((error as Error).message);
@@ -136,12 +144,12 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`\nMany small tables — ${tables} tables × ${rows} rows (+ primary key and one index each), PostgreSQL ${server?.version ?? "?"}, median of ${runs}`);
   console.log(`DTaaS task options: parallelTables ${options.parallelTables}, validate ${options.validate}, other options their defaults`);
   console.log(`load before: ${loadBefore}`);
-  console.log(["tool".padEnd(9), "seconds".padStart(8), "tables/s".padStart(9), "tool s / DTaaS s".padStart(17), "  runs (s)"].join(" "));
+  console.log(["tool".padEnd(9), "seconds".padStart(8), "tables/s".padStart(9), "tool s / DTaaS s".padStart(17), "  runs (s)".padEnd(22), "CPU s: postgres/runner/wrangler+workerd/clients"].join(" "));
   for (const r of results) {
     const m = r.medianSeconds;
     const cells = r.skipped
       ? [r.tool.padEnd(9), `skipped: ${r.skipped}`]
-      : [r.tool.padEnd(9), (m?.toFixed(2) ?? "–").padStart(8), (m ? (tables / m).toFixed(0) : "–").padStart(9), (m && dtaas ? (m / dtaas).toFixed(2) : "–").padStart(17), `  ${r.seconds.map((s) => s.toFixed(2)).join(", ")}`];
+      : [r.tool.padEnd(9), (m?.toFixed(2) ?? "–").padStart(8), (m ? (tables / m).toFixed(0) : "–").padStart(9), (m && dtaas ? (m / dtaas).toFixed(2) : "–").padStart(17), `  ${r.seconds.map((s) => s.toFixed(2)).join(", ")}`.padEnd(22), r.cpu.map(cpuCells).join(", ")];
     console.log(cells.join(" "));
     for (const e of r.errors) console.log(`  ${r.tool} error: ${e.split("\n")[0]}`);
   }

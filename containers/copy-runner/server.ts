@@ -31,6 +31,7 @@ export interface RunnerServerOptions {
   /** Shared secret the Worker/DO send as `Authorization: Bearer <token>`. */
   token: string;
   routes: Route[];
+  /** Default 16 MiB: a batch of small tables' jobs carries each table's catalog description. */
   maxBodyBytes?: number;
   onError?: (error: unknown, req: IncomingMessage) => void;
 }
@@ -63,7 +64,7 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
   if (!options.token) throw new Error("createRunnerServer: token must not be empty");
   const expected = digest(options.token);
   const compiled = options.routes.map((route) => ({ route, segments: splitPath(route.path) }));
-  const maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
+  const maxBodyBytes = options.maxBodyBytes ?? 16 << 20;
 
   return createServer((req, res) => {
     void respond(req, res).catch((error: unknown) => {

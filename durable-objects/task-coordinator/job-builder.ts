@@ -10,12 +10,18 @@ async function connection(env: Env, tenantId: string, id: string): Promise<Conne
 }
 
 /**
- * The runner's payload for a dispatched job. Credentials are decrypted here, only in memory: queue
- * messages carry just the attempt id, and the consumer asks for this payload right before posting it.
+ * The runner's payloads for dispatched jobs of the run (one, or a batch's). Credentials are decrypted
+ * here, once for all of them and only in memory: queue messages carry just attempt ids, and the consumer
+ * asks for the payloads right before posting them.
  */
-export async function buildJob(env: Env, store: RunStore, run: RunRecord, job: JobRecord): Promise<Job> {
+export async function buildJobs(env: Env, store: RunStore, run: RunRecord, jobs: JobRecord[]): Promise<Job[]> {
   const spec = run.spec;
   const [source, target] = await Promise.all([connection(env, spec.tenantId, spec.sourceId), connection(env, spec.tenantId, spec.targetId)]);
+  return jobs.map((job) => buildJob(store, run, job, source, target));
+}
+
+function buildJob(store: RunStore, run: RunRecord, job: JobRecord, source: Connection, target: Connection): Job {
+  const spec = run.spec;
   const base = {
     taskId: spec.taskId,
     runId: spec.runId,

@@ -1,6 +1,6 @@
 import type { CdcSlot, PreparedTable } from "../../engine/jobs/protocol";
 import type { RunSpec } from "./run-spec";
-import type { JobKind, JobState, JobStatus, TableState, TableStatus } from "./scheduling";
+import { batchBytes, type JobKind, type JobState, type JobStatus, type TableState, type TableStatus } from "./scheduling";
 
 /** Change capture progress of a run. Persisted as JSON: add fields, never rename. */
 export interface CdcState extends CdcSlot {
@@ -153,6 +153,7 @@ export class RunStore {
       key,
       ord: r.ord as number,
       status: r.status as TableStatus,
+      batchBytes: batchBytes({ chunks: prepared.chunks, sizeBytes: prepared.table.sizeBytes, partitioned: prepared.table.partitioning !== undefined }),
       prepared,
       chunksTotal: r.chunks_total as number,
       validation: r.validation as TableRecord["validation"],
@@ -217,11 +218,12 @@ export class RunStore {
     );
   }
 
-  dispatchJob(key: string, attemptId: string, leaseUntil: number, now: number): void {
+  dispatchJob(key: string, attemptId: string, leaseUntil: number, now: number, lane: string | null = null): void {
     this.sql.exec(
-      "UPDATE jobs SET status = 'dispatched', attempt = attempt + 1, attempt_id = ?, lease_until = ?, updated_at = ? WHERE key = ?",
+      "UPDATE jobs SET status = 'dispatched', attempt = attempt + 1, attempt_id = ?, lease_until = ?, lane = ?, updated_at = ? WHERE key = ?",
       attemptId,
       leaseUntil,
+      lane,
       now,
       key,
     );
@@ -300,6 +302,7 @@ function toJob(r: Row): JobRecord {
     attempt: r.attempt as number,
     attemptId: (r.attempt_id as string | null) ?? null,
     leaseUntil: (r.lease_until as number | null) ?? null,
+    lane: (r.lane as string | null) ?? null,
     notBefore: r.not_before as number,
     cleanRange: r.clean_range === 1,
     mismatches: r.mismatches as number,

@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { expiredLeases, nextWake, planDispatch, retryDelayMs, retryPlan, throughput, type JobState, type TableState } from "./scheduling";
+import {
+  BATCH_MAX_BYTES,
+  BATCH_MAX_TABLES,
+  batchBytes,
+  expiredLeases,
+  nextWake,
+  planDispatch,
+  retryDelayMs,
+  retryPlan,
+  throughput,
+  type JobState,
+  type TableState,
+} from "./scheduling";
 
 const job = (key: string, kind: JobState["kind"], tableKey: string | null, status: JobState["status"] = "pending", extra: Partial<JobState> = {}): JobState => ({
   key,
@@ -11,12 +23,12 @@ const job = (key: string, kind: JobState["kind"], tableKey: string | null, statu
   leaseUntil: null,
   ...extra,
 });
-const table = (key: string, ord: number, status: TableState["status"] = "pending"): TableState => ({ key, ord, status });
+const table = (key: string, ord: number, status: TableState["status"] = "pending", batchBytes: number | null = null): TableState => ({ key, ord, status, batchBytes });
 
 describe("planDispatch", () => {
   it("runs the prepare job alone, then nothing until it is done", () => {
     const jobs = [job("prepare", "prepare", null)];
-    expect(planDispatch(jobs, [], { parallelTables: 2, chunksPerTable: 2 }, 0)).toEqual({ dispatch: ["prepare"], activate: [] });
+    expect(planDispatch(jobs, [], { parallelTables: 2, chunksPerTable: 2 }, 0)).toEqual({ dispatch: ["prepare"], batches: [], activate: [] });
     jobs[0]!.status = "dispatched";
     expect(planDispatch(jobs, [], { parallelTables: 2, chunksPerTable: 2 }, 0).dispatch).toEqual([]);
   });
@@ -51,12 +63,67 @@ describe("planDispatch", () => {
     expect(planDispatch(jobs, [table("a", 0, "copying")], { parallelTables: 1, chunksPerTable: 1 }, 1_000).dispatch).toEqual([]);
   });
 
+  it("batches small one-chunk tables into one lane, within the batch limits", () => {
+    const small = ["a", "b", "c", "d"];
+    const jobs = [job("prepare", "prepare", null, "done"), ...small.map((t) => job(`${t}0`, "copy", t)), job("big0", "copy", "big"), job("big1", "copy", "big"), job("e0", "copy", "e")];
+    const tables = [...small.map((t, i) => table(t, i, "pending", 1000)), table("big", 4), table("e", 5, "pending", 1000)];
+    const plan = planDispatch(jobs, tables, { parallelTables: 2, chunksPerTable: 2 }, 0);
+    // One lane for a–d and e (small tables join the open batch even past a big one), one for the big table.
+    expect(plan.activate).toEqual(["a", "b", "c", "d", "big", "e"]);
+    expect(plan.batches).toEqual([["a0", "b0", "c0", "d0", "e0"]]);
+    expect(plan.dispatch).toEqual(["a0", "b0", "c0", "d0", "big0", "big1", "e0"]);
+
+    const one = planDispatch(jobs, tables, { parallelTables: 1, chunksPerTable: 2 }, 0);
+    expect(one.activate).toEqual(["a", "b", "c", "d", "e"]);
+    expect(one.batches).toEqual([["a0", "b0", "c0", "d0", "e0"]]);
+  });
+
+  it("closes a batch at its table count and byte budget, and does not batch a lone table", () => {
+    const n = BATCH_MAX_TABLES + 1;
+    const keys = Array.from({ length: n }, (_, i) => `t${i}`);
+    const jobs = keys.map((t) => job(`${t}-0`, "copy", t));
+    const plan = planDispatch(jobs, keys.map((t, i) => table(t, i, "pending", 10)), { parallelTables: 1, chunksPerTable: 2 }, 0);
+    expect(plan.batches).toEqual([keys.slice(0, BATCH_MAX_TABLES).map((t) => `${t}-0`)]);
+    expect(plan.activate).toHaveLength(BATCH_MAX_TABLES);
+
+    const heavy = BATCH_MAX_BYTES / 2;
+    const three = planDispatch(jobs.slice(0, 3), ["t0", "t1", "t2"].map((t, i) => table(t, i, "pending", heavy)), { parallelTables: 2, chunksPerTable: 2 }, 0);
+    expect(three.batches).toEqual([["t0-0", "t1-0"]]);
+    expect(three.dispatch).toEqual(["t0-0", "t1-0", "t2-0"]);
+
+    const lone = planDispatch([job("x0", "copy", "x")], [table("x", 0, "pending", 10)], { parallelTables: 2, chunksPerTable: 2 }, 0);
+    expect(lone).toEqual({ dispatch: ["x0"], batches: [], activate: ["x"] });
+  });
+
+  it("counts a batch in flight as one lane, and a retried table of it as its own", () => {
+    const jobs = [
+      job("a0", "copy", "a", "dispatched", { lane: "a0" }),
+      job("b0", "copy", "b", "dispatched", { lane: "a0" }),
+      job("c0", "copy", "c", "pending", { notBefore: 5_000 }),
+      job("d0", "copy", "d"),
+    ];
+    const tables = [table("a", 0, "copying", 10), table("b", 1, "copying", 10), table("c", 2, "copying", 10), table("d", 3, "pending", 10)];
+    // a+b are one lane, c (waiting for its retry) another: with 3 lanes d may start, with 2 it waits.
+    expect(planDispatch(jobs, tables, { parallelTables: 3, chunksPerTable: 2 }, 0)).toEqual({ dispatch: ["d0"], batches: [], activate: ["d"] });
+    expect(planDispatch(jobs, tables, { parallelTables: 2, chunksPerTable: 2 }, 0)).toEqual({ dispatch: [], batches: [], activate: [] });
+    // A retry goes alone, never into a batch.
+    expect(planDispatch(jobs, tables, { parallelTables: 3, chunksPerTable: 2 }, 6_000)).toEqual({ dispatch: ["c0", "d0"], batches: [], activate: ["d"] });
+  });
+
+  it("weighs only small, unpartitioned, one-chunk tables for batches", () => {
+    expect(batchBytes({ chunks: [{}], sizeBytes: 4096, partitioned: false })).toBe(4096);
+    expect(batchBytes({ chunks: [{}], sizeBytes: 4096, partitioned: true })).toBeNull();
+    expect(batchBytes({ chunks: [{}, {}], sizeBytes: 4096, partitioned: false })).toBeNull();
+    expect(batchBytes({ chunks: [{}], sizeBytes: 64 * 1024 * 1024, partitioned: false })).toBeNull();
+    expect(batchBytes({ chunks: [{}], sizeBytes: -1, partitioned: false })).toBe(0);
+  });
+
   it("dispatches a finishing table's finish job and keeps it counted as active", () => {
     const jobs = [job("a0", "copy", "a", "done"), job("fa", "finish", "a"), job("b0", "copy", "b")];
     const plan = planDispatch(jobs, [table("a", 0, "finishing"), table("b", 1)], { parallelTables: 1, chunksPerTable: 2 }, 0);
-    expect(plan).toEqual({ dispatch: ["fa"], activate: [] });
+    expect(plan).toEqual({ dispatch: ["fa"], batches: [], activate: [] });
     const plan2 = planDispatch(jobs, [table("a", 0, "succeeded"), table("b", 1)], { parallelTables: 1, chunksPerTable: 2 }, 0);
-    expect(plan2).toEqual({ dispatch: ["b0"], activate: ["b"] });
+    expect(plan2).toEqual({ dispatch: ["b0"], batches: [], activate: ["b"] });
   });
 });
 

@@ -15,12 +15,27 @@ export interface JobState {
   attempt: number;
   notBefore: number;
   leaseUntil: number | null;
+  /** While dispatched in a batch: the batch's id, shared by its jobs (they take one of the parallel lanes). */
+  lane?: string | null;
 }
 
 export interface TableState {
   key: string;
   ord: number;
   status: TableStatus;
+  /** A small one-chunk table, which may share a batch with others: its estimated size. Null otherwise. */
+  batchBytes?: number | null;
+}
+
+/** A table at most this big, copied as one chunk, can be batched with others. */
+export const BATCH_TABLE_MAX_BYTES = 2 * 1024 * 1024;
+/** A batch's limits: its tables' estimated sizes together, and how many tables. */
+export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
+export const BATCH_MAX_TABLES = 32;
+
+/** What a table weighs in a batch (TableState.batchBytes): only a one-chunk, unpartitioned, small table. */
+export function batchBytes(table: { chunks: readonly unknown[]; sizeBytes: number; partitioned: boolean }): number | null {
+  return table.chunks.length === 1 && !table.partitioned && table.sizeBytes <= BATCH_TABLE_MAX_BYTES ? Math.max(0, table.sizeBytes) : null;
 }
 
 export interface Limits {
@@ -32,15 +47,24 @@ export interface Limits {
 export interface DispatchPlan {
   /** Job keys to dispatch now, in order. */
   dispatch: string[];
+  /**
+   * Groups of keys from `dispatch` handed to the runner together (each of 2 or more first copies of
+   * small tables, see batchBytes); a key in no group goes alone.
+   */
+  batches: string[][];
   /** Tables that become active (pending → copying) with this plan. */
   activate: string[];
 }
 
-/** Chooses the jobs to dispatch: at most `parallelTables` tables active, `chunksPerTable` chunks each. */
+/**
+ * Chooses the jobs to dispatch: at most `parallelTables` lanes busy, `chunksPerTable` chunks in flight per
+ * table. A lane is a table, or a batch of small tables starting together (one runner job slot, their
+ * copies run one after another), so batching never adds parallel work on the databases.
+ */
 export function planDispatch(jobs: JobState[], tables: TableState[], limits: Limits, now: number): DispatchPlan {
   const due = (j: JobState) => j.status === "pending" && j.notBefore <= now;
   const prepare = jobs.find((j) => j.kind === "prepare");
-  if (prepare && prepare.status !== "done") return { dispatch: due(prepare) ? [prepare.key] : [], activate: [] };
+  if (prepare && prepare.status !== "done") return { dispatch: due(prepare) ? [prepare.key] : [], batches: [], activate: [] };
 
   // Change capture runs once the load is done, outside the table limits; foreign keys once every table is.
   const cdc = jobs.find((j) => j.kind === "cdc" && due(j));
@@ -55,13 +79,36 @@ export function planDispatch(jobs: JobState[], tables: TableState[], limits: Lim
   }
   const dispatch: string[] = [];
   const activate: string[] = [];
-  let active = tables.filter((t) => t.status === "copying" || t.status === "finishing").length;
+  const batches: string[][] = [];
+  const lanes = new Set<string>();
+  for (const t of tables) {
+    if (t.status !== "copying" && t.status !== "finishing") continue;
+    const inBatch = (byTable.get(t.key) ?? []).find((j) => j.status === "dispatched" && j.lane);
+    lanes.add(inBatch ? `batch:${inBatch.lane}` : `table:${t.key}`);
+  }
+  let active = lanes.size;
+  let open: { keys: string[]; bytes: number } | null = null;
   for (const table of [...tables].sort((a, b) => a.ord - b.ord)) {
     const tableJobs = byTable.get(table.key) ?? [];
     if (table.status === "pending") {
+      const copies = tableJobs.filter((j) => j.kind === "copy");
+      const first = table.batchBytes != null && copies.length === 1 && due(copies[0]!) ? copies[0]! : null;
+      if (first && open && open.keys.length < BATCH_MAX_TABLES && open.bytes + table.batchBytes! <= BATCH_MAX_BYTES) {
+        open.keys.push(first.key);
+        open.bytes += table.batchBytes!;
+        activate.push(table.key);
+        dispatch.push(first.key);
+        continue;
+      }
       if (active >= limits.parallelTables) continue;
       active++;
       activate.push(table.key);
+      if (first) {
+        open = { keys: [first.key], bytes: table.batchBytes! };
+        batches.push(open.keys);
+        dispatch.push(first.key);
+        continue;
+      }
     } else if (table.status !== "copying" && table.status !== "finishing") {
       continue;
     }
@@ -81,7 +128,7 @@ export function planDispatch(jobs: JobState[], tables: TableState[], limits: Lim
   }
   if (cdc) dispatch.push(cdc.key);
   if (keys && loaded) dispatch.push(keys.key);
-  return { dispatch, activate };
+  return { dispatch, batches: batches.filter((b) => b.length > 1), activate };
 }
 
 /** Jobs whose runner went silent past their lease. */

@@ -56,6 +56,8 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE run ADD COLUMN cdc TEXT;`,
   // v3: a copy job's source checksum (JSON {rows, hash}), compared with the target's when the table finishes.
   `ALTER TABLE jobs ADD COLUMN checksum TEXT;`,
+  // v4: the batch a dispatched job went out in (scheduling.ts JobState.lane).
+  `ALTER TABLE jobs ADD COLUMN lane TEXT;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

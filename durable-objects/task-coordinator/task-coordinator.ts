@@ -7,7 +7,7 @@ import { resolveFilters } from "../../engine/plan/variables";
 import type { ValidationTable } from "../../worker/src/runs/validate";
 import { dropCdc, initialCdcState, lagAlert, lagWhileDown, withStreamStats } from "./cdc";
 import { appendRunLogs, syncRunToD1, type RunLogEntry } from "./d1-sync";
-import { buildJob } from "./job-builder";
+import { buildJobs } from "./job-builder";
 import { runProgress, type RunProgress } from "./progress";
 import { RunSpec } from "./run-spec";
 import { RunStore, type CdcState, type JobRecord, type RunRecord } from "./run-store";
@@ -109,20 +109,29 @@ export class TaskCoordinator extends DurableObject<Env> {
 
   /** The payload for a queued attempt, or null when that attempt is no longer wanted. */
   async jobFor(attemptId: string): Promise<Job | null> {
+    return (await this.jobsFor([attemptId])).jobs[0] ?? null;
+  }
+
+  /** The payloads of a queued message's attempts (a batch's), leaving out those no longer wanted. */
+  async jobsFor(attemptIds: string[]): Promise<{ jobs: Job[] }> {
     const run = this.store.run();
-    const job = this.store.jobByAttempt(attemptId);
-    if (!run || run.status !== "running" || !job || job.status !== "dispatched") return null;
+    if (!run || run.status !== "running") return { jobs: [] };
+    const jobs = attemptIds.map((id) => this.store.jobByAttempt(id)).filter((j): j is JobRecord => j?.status === "dispatched");
+    if (jobs.length === 0) return { jobs: [] };
     try {
-      const payload = await buildJob(this.env, this.store, run, job);
+      const payloads = await buildJobs(this.env, this.store, run, jobs);
       // Handed out once without clearing its range: any later delivery of a copy (a queue redelivery of
       // this very attempt to a runner that restarted after committing it, or a retry) must clear it first.
-      if (job.kind === "copy" && !job.cleanRange) this.store.requireCleanRange(job.key);
-      return payload;
+      for (const job of jobs) if (job.kind === "copy" && !job.cleanRange) this.store.requireCleanRange(job.key);
+      return { jobs: payloads };
     } catch (e) {
       const err = e as { code?: string; message?: string };
-      await this.failAttempt(job, { code: err.code ?? "JOB_BUILD_FAILED", message: err.message ?? "The job could not be built.", retryable: false });
+      for (const job of jobs) {
+        await this.failAttempt(job, { code: err.code ?? "JOB_BUILD_FAILED", message: err.message ?? "The job could not be built.", retryable: false });
+        if (this.store.run()?.status !== "running") break;
+      }
       await this.settle(true);
-      return null;
+      return { jobs: [] };
     }
   }
 
@@ -135,22 +144,40 @@ export class TaskCoordinator extends DurableObject<Env> {
   }
 
   async runnerEvent(input: unknown): Promise<{ accepted: boolean }> {
-    const event = RunnerEvent.parse(input);
+    const { accepted } = await this.runnerEvents([input]);
+    return { accepted: accepted[0]! };
+  }
+
+  /** Runner events in order (a batch's results and heartbeats), then one dispatch round. */
+  async runnerEvents(input: unknown[]): Promise<{ accepted: boolean[] }> {
+    const events = input.map((e) => RunnerEvent.parse(e));
+    const accepted: boolean[] = [];
+    let ended = false;
+    for (const event of events) {
+      const answer = await this.applyEvent(event);
+      accepted.push(answer !== "ignored");
+      ended ||= answer === "ended";
+    }
+    if (ended) await this.pump();
+    else if (accepted.some(Boolean)) await this.settle(false);
+    return { accepted };
+  }
+
+  /** One runner event: "ignored" when it is not about an attempt the coordinator waits for. */
+  private async applyEvent(event: RunnerEvent): Promise<"ignored" | "progress" | "ended"> {
     const run = this.store.run();
     const job = this.store.jobByAttempt(event.attemptId);
     // A superseded attempt, a finished run, or another run's event: nothing to do.
-    if (!run || run.id !== event.runId || run.status !== "running" || !job || job.status !== "dispatched") return { accepted: false };
+    if (!run || run.id !== event.runId || run.status !== "running" || !job || job.status !== "dispatched") return "ignored";
     const now = Date.now();
     if (event.event === "progress") {
       this.store.extendLease(job.key, now + this.leaseMs, event.rows, event.bytes, now);
       if (event.cdc && job.kind === "cdc" && run.cdc) await this.streamReported(run, job, event.cdc, now);
-      await this.settle(false);
-      return { accepted: true };
+      return "progress";
     }
     if (event.event === "failed") await this.failAttempt(job, event.error);
     else await this.jobSucceeded(job, event.outcome);
-    await this.pump();
-    return { accepted: true };
+    return "ended";
   }
 
   progress(): RunProgress | null {
@@ -203,13 +230,22 @@ export class TaskCoordinator extends DurableObject<Env> {
     const limits = { parallelTables: run.spec.options.parallelTables, chunksPerTable: CHUNKS_IN_FLIGHT_PER_TABLE };
     const plan = planDispatch(this.store.jobs(), this.store.tables(), limits, now);
     for (const key of plan.activate) this.store.setTable(key, { status: "copying" }, now);
+    const batchOf = new Map<string, string[]>();
+    for (const batch of plan.batches) for (const key of batch) batchOf.set(key, batch);
+    const attempts = new Map<string, string>();
     const messages: MessageSendRequest[] = [];
     for (const key of plan.dispatch) {
       const job = this.store.job(key)!;
       // Unique per dispatch, also across rounds of a repeating job (the runner remembers finished ids).
       const attemptId = `${run.id}/${key}#${job.attempt + 1}.${crypto.randomUUID().slice(0, 8)}`;
-      this.store.dispatchJob(key, attemptId, now + this.leaseMs, now);
-      messages.push({ body: { taskId: run.taskId, runId: run.id, attemptId } });
+      const batch = batchOf.get(key);
+      this.store.dispatchJob(key, attemptId, now + this.leaseMs, now, batch ? batch[0]! : null);
+      attempts.set(key, attemptId);
+      if (!batch) messages.push({ body: { taskId: run.taskId, runId: run.id, attemptId } });
+      else if (batch.at(-1) === key) {
+        const attemptIds = batch.map((k) => attempts.get(k)!);
+        messages.push({ body: { taskId: run.taskId, runId: run.id, attemptId: attemptIds[0]!, attemptIds } });
+      }
     }
     // The attempts are persisted first: if sending fails, their leases expire and they are retried.
     if (messages.length) await this.env.CHUNK_QUEUE.sendBatch(messages);

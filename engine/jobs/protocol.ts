@@ -153,6 +153,14 @@ export type ForeignKeysJob = z.infer<typeof ForeignKeysJob>;
 export const Job = z.discriminatedUnion("type", [PrepareJob, CopyChunkJob, FinishTableJob, CdcStreamJob, ForeignKeysJob]);
 export type Job = z.infer<typeof Job>;
 
+/**
+ * Copy jobs of several small one-chunk tables of one run, handed over in one request: the runner runs
+ * them one after another as one job slot and reports them together (RunnerEventBatch). Each keeps its
+ * own attempt: a table's failure retries that table alone.
+ */
+export const JobBatch = z.object({ type: z.literal("batch"), jobs: z.array(CopyChunkJob).min(1) });
+export type JobBatch = z.infer<typeof JobBatch>;
+
 /** A table the prepare job selected and made ready on the target, with its chunks. */
 export const PreparedTable = z.object({
   table: TableInfoSchema,
@@ -248,10 +256,19 @@ export const RunnerEvent = z.discriminatedUnion("event", [
 ]);
 export type RunnerEvent = z.infer<typeof RunnerEvent>;
 
+/**
+ * Several events of one task in one report (a batch's results and heartbeats). The coordinator handles
+ * them in order and answers `accepted` per event, in the same order.
+ */
+export const RunnerEventBatch = z.object({ taskId: z.string(), events: z.array(RunnerEvent).min(1).max(500) });
+export type RunnerEventBatch = z.infer<typeof RunnerEventBatch>;
+
 /** The chunk queue carries jobs; the coordinator stores the connector ids, not credentials, in messages. */
 export const ChunkMessage = z.object({
   taskId: z.string(),
   runId: z.string(),
   attemptId: z.string(),
+  /** A batch (JobBatch): every attempt it carries, `attemptId` first. */
+  attemptIds: z.array(z.string()).min(1).optional(),
 });
 export type ChunkMessage = z.infer<typeof ChunkMessage>;

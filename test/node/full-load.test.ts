@@ -63,6 +63,14 @@ describe("full load through the local stack", () => {
     expect(multiChunk).toBeLessThan(CHINOOK_TABLES.length);
     const finishJobs = fixture.stack().output.filter((l) => l.includes("job succeeded") && l.includes(run.id) && l.includes("job=finish_table"));
     expect(finishJobs).toHaveLength(multiChunk);
+    // Small one-chunk tables go to the runner in batches: several tables per request.
+    const batched = fixture
+      .stack()
+      .output.filter((l) => l.includes("batch started") && l.includes(run.id))
+      .map((l) => Number(/jobs=(\d+)/.exec(l)?.[1]));
+    expect(batched.length).toBeGreaterThan(0);
+    expect(Math.max(...batched)).toBeGreaterThan(1);
+    expect(batched.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(CHINOOK_TABLES.length - multiChunk);
     // Every foreign key of the script, recreated after the load and validated.
     const keys = (sql: typeof source) =>
       sql<{ d: string }[]>`SELECT conrelid::regclass::text || ' ' || conname || ': ' || pg_get_constraintdef(oid) || ' ' || convalidated AS d

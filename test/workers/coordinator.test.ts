@@ -19,9 +19,9 @@ const column = (name: string, dataType = "integer", position = 1) => ({
   identity: "" as const,
 });
 
-function prepared(name: string, chunks: number): PreparedTable {
+function prepared(name: string, chunks: number, sizeBytes = 8192): PreparedTable {
   return {
-    table: { schema: "public", name, columns: [column("id")], primaryKey: ["id"], estimatedRows: chunks * 100, sizeBytes: 8192 },
+    table: { schema: "public", name, columns: [column("id")], primaryKey: ["id"], estimatedRows: chunks * 100, sizeBytes },
     targetTable: { schema: "public", name },
     created: true,
     chunks: Array.from({ length: chunks }, (_, i) => ({
@@ -218,7 +218,9 @@ describe("TaskCoordinator", () => {
   it("writes to D1 only the tables an event changed, and every table again after an eviction", async () => {
     const { client, task, runId, stub } = await startRun({ parallelTables: 1 });
     const names = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, "0")}`);
-    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: names.map((n) => prepared(n, 1)) } });
+    // Too big to batch: one table at a time.
+    const big = 16 * 1024 * 1024;
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: names.map((n) => prepared(n, 1, big)) } });
     const stamps = async () =>
       new Map(
         (await env.DB.prepare("SELECT source_table AS t, updated_at AS at FROM run_tables WHERE run_id = ?").bind(runId).all<{ t: string; at: number }>()).results.map((r) => [r.t, r.at]),
@@ -286,6 +288,69 @@ describe("TaskCoordinator", () => {
     expect(run).toMatchObject({ status: "failed", error: { code: "VALIDATION_FAILED" } });
     expect(run.error.message).toContain("public.c");
     expect(run.tables.find((t: { sourceTable: string }) => t.sourceTable === "c")).toMatchObject({ status: "failed", validation: "failed" });
+  });
+
+  it("hands small one-chunk tables out as one batch in one lane, takes their results in one report, and retries a failed one alone", async () => {
+    const { client, task, runId, stub } = await startRun({ parallelTables: 1 });
+    const small = ["s1", "s2", "s3", "s4"];
+    const tables = [...small.map((n) => prepared(n, 1)), prepared("big", 1, 16 * 1024 * 1024)];
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables } });
+    const lanes = await runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ key: string; status: string; lane: string | null }>("SELECT key, status, lane FROM jobs WHERE kind = 'copy' ORDER BY key").toArray());
+    // The big table waits: the batch holds the only lane.
+    expect(lanes).toEqual([
+      { key: chunkKey("big", 0), status: "pending", lane: null },
+      ...small.map((n) => ({ key: chunkKey(n, 0), status: "dispatched", lane: chunkKey("s1", 0) })),
+    ]);
+    const attempts = await Promise.all(small.map((n) => attemptOf(stub, chunkKey(n, 0))));
+    const { jobs: payloads } = (await stub.jobsFor([...attempts, "run_x/unknown#1.00000000"])) as { jobs: { attemptId: string; type: string; table: { name: string } }[] };
+    expect(payloads.map((p) => [p.attemptId, p.type, p.table.name])).toEqual(small.map((n, i) => [attempts[i], "copy_chunk", n]));
+
+    const done = (attemptId: string) => ({
+      event: "succeeded",
+      ...ids(task, runId, attemptId),
+      outcome: { type: "copy_chunk", rows: 10, bytes: 100, checksum: { rows: 10, hash: "h10" }, finish: { skipped: [], checksums: [{ index: 0, rows: 10, hash: "h10" }] } },
+    });
+    const heartbeat = await stub.runnerEvents(attempts.map((a) => ({ event: "progress", ...ids(task, runId, a), rows: 0, bytes: 0 })));
+    expect(heartbeat).toEqual({ accepted: [true, true, true, true] });
+    const failed = { event: "failed", ...ids(task, runId, attempts[2]!), error: { code: "DATABASE_UNREACHABLE", message: "reset", retryable: true } };
+    const answer = await stub.runnerEvents([done(attempts[0]!), done(attempts[1]!), failed, done(attempts[3]!), done("run_x/unknown#1.00000000")]);
+    expect(answer).toEqual({ accepted: [true, true, true, true, false] });
+
+    let run = (await client.get(`/runs/${runId}`)).json;
+    expect(run.tables.map((t: { sourceTable: string; status: string; validation: string }) => [t.sourceTable, t.status, t.validation])).toEqual([
+      ["big", "pending", "pending"],
+      ["s1", "succeeded", "passed"],
+      ["s2", "succeeded", "passed"],
+      ["s3", "copying", "pending"],
+      ["s4", "succeeded", "passed"],
+    ]);
+    // The retry goes alone, in the lane the batch freed; the big table waits for it.
+    let rows = await runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ key: string; status: string; attempt: number; lane: string | null; clean_range: number }>("SELECT key, status, attempt, lane, clean_range FROM jobs WHERE key IN (?, ?)", chunkKey("s3", 0), chunkKey("big", 0)).toArray());
+    expect(rows.sort((a, b) => a.key.localeCompare(b.key))).toEqual([
+      { key: chunkKey("big", 0), status: "pending", attempt: 0, lane: null, clean_range: 0 },
+      { key: chunkKey("s3", 0), status: "dispatched", attempt: 2, lane: null, clean_range: 1 },
+    ]);
+    await stub.runnerEvents([done(await attemptOf(stub, chunkKey("s3", 0)))]);
+    rows = await runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ key: string; status: string; attempt: number; lane: string | null; clean_range: number }>("SELECT key, status, attempt, lane, clean_range FROM jobs WHERE key = ?", chunkKey("big", 0)).toArray());
+    expect(rows).toEqual([{ key: chunkKey("big", 0), status: "dispatched", attempt: 1, lane: null, clean_range: 0 }]);
+    await stub.runnerEvent(done(await attemptOf(stub, chunkKey("big", 0))));
+    run = (await client.get(`/runs/${runId}`)).json;
+    expect(run).toMatchObject({ status: "succeeded", rowsCopied: 50 });
+    expect(run.tables.every((t: { validation: string }) => t.validation === "passed")).toBe(true);
+  });
+
+  it("takes a batch of runner events at /internal/runner/events, all of one task", async () => {
+    const { task, runId, stub } = await startRun();
+    const prepare = await attemptOf(stub, "prepare");
+    const post = (body: unknown) =>
+      SELF.fetch("http://localhost/internal/runner/events", { method: "POST", headers: { authorization: `Bearer ${env.RUNNER_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const progress = { event: "progress", ...ids(task, runId, prepare), rows: 0, bytes: 0 };
+    const mixed = await post({ taskId: task.id, events: [progress, { ...progress, taskId: "tsk_other" }] });
+    expect(mixed.status).toBe(400);
+    expect(((await mixed.json()) as { error: { code: string } }).error.code).toBe("VALIDATION_FAILED");
+    const res = await post({ taskId: task.id, events: [progress, { ...progress, attemptId: "someone-else" }] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ accepted: [true, false] });
   });
 
   it("finishes a one-chunk table in its copy job without validation, and with a separate finish job for a runner that did not", async () => {

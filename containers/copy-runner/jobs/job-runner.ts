@@ -1,8 +1,9 @@
-import { AppError, isAppError } from "../../../engine/errors/app-error";
-import { classifyError } from "../../../engine/errors/classify";
-import { Job } from "../../../engine/jobs/protocol";
+import { AppError } from "../../../engine/errors/app-error";
+import { Job, JobBatch } from "../../../engine/jobs/protocol";
 import type { Logger } from "../../../engine/log/logger";
-import { executeJob, type Progress } from "./execute";
+import { attemptIds, attemptLog, runAttempt } from "./attempt";
+import { runBatch } from "./batch-runner";
+import type { Progress } from "./execute";
 import type { Pools } from "./pools";
 import type { Reporter } from "./reporter";
 
@@ -10,28 +11,40 @@ export interface JobRunnerOptions {
   pools: Pools;
   reporter: Reporter;
   log: Logger;
-  /** Jobs executed at once; more answer 503 and the queue redelivers them later. */
+  /** Jobs executed at once (a batch counts as one); more answer 503 and the queue redelivers them later. */
   maxConcurrent?: number;
   progressIntervalMs?: number;
 }
 
 const REMEMBERED_ATTEMPTS = 10_000;
+/** A RunnerEventBatch holds at most 500 events: a batch's results must fit in one. */
+const MAX_BATCH_JOBS = 500;
 
+/** One slot: a job, or a batch (every attempt of a batch maps to the same entry). */
+interface Entry {
+  stop: AbortController;
+  stream: boolean;
+  done: Promise<void>;
+}
 
 /**
- * Accepts jobs, runs them in the background and reports to the coordinator. An attempt id is run at
- * most once per process (a redelivered queue message for a running or finished attempt is accepted
- * again without running twice).
+ * Accepts jobs and batches of copy jobs, runs them in the background and reports to the coordinator.
+ * An attempt id is run at most once per process, alone or in a batch (a redelivered queue message for a
+ * running or finished attempt is accepted again without running twice). An attempt stays in `running`
+ * until its result is reported.
  */
 export class JobRunner {
-  private readonly running = new Map<string, { stop: AbortController; stream: boolean; done: Promise<void> }>();
+  private readonly running = new Map<string, Entry>();
   private readonly finished = new Set<string>();
   private readonly maxConcurrent: number;
+  private readonly progressIntervalMs: number;
 
   constructor(private readonly options: JobRunnerOptions) {
     this.maxConcurrent = options.maxConcurrent ?? 8;
+    this.progressIntervalMs = options.progressIntervalMs ?? 1000;
   }
 
+  /** Attempts running (those of a batch included, until the batch has reported). */
   get active(): number {
     return this.running.size;
   }
@@ -47,57 +60,73 @@ export class JobRunner {
     clearTimeout(timer);
   }
 
-  /** Validates and starts a job; returns whether it was newly started. */
+  /**
+   * Validates and starts a job or a batch; returns whether anything was newly started. A batch runs
+   * only its attempts not already running or finished here.
+   */
   accept(body: unknown): { started: boolean } {
-    const parsed = Job.safeParse(body);
-    if (!parsed.success) {
-      throw new AppError("VALIDATION_FAILED", `Not a job: ${parsed.error.issues[0]?.message ?? "invalid"}`, { status: 400 });
+    const work = parseWork(body);
+    if (work.type === "batch") {
+      return this.start(work.jobs, false, (jobs, stop) =>
+        runBatch(jobs, { pools: this.options.pools, reporter: this.options.reporter, log: this.options.log, progressIntervalMs: this.progressIntervalMs, signal: stop.signal }),
+      );
     }
-    const job = parsed.data;
-    if (this.running.has(job.attemptId) || this.finished.has(job.attemptId)) return { started: false };
     // Change streams run for as long as their task streams: they do not take the slots of finite jobs.
-    const stream = job.type === "cdc_stream";
-    const finite = [...this.running.values()].filter((j) => !j.stream).length;
+    return this.start([work], work.type === "cdc_stream", (jobs, stop) => this.run(jobs[0]!, stop));
+  }
+
+  private start<J extends Job>(all: J[], stream: boolean, run: (jobs: J[], stop: AbortController) => Promise<void>): { started: boolean } {
+    const jobs = all.filter((j) => !this.running.has(j.attemptId) && !this.finished.has(j.attemptId));
+    if (jobs.length === 0) return { started: false };
+    const finite = new Set([...this.running.values()].filter((j) => !j.stream)).size;
     if (!stream && finite >= this.maxConcurrent) {
       throw new AppError("RUNNER_BUSY", "The copy runner is at its job limit; try again shortly.", { status: 503, retryable: true });
     }
-    const stop = new AbortController();
-    const entry = { stop, stream, done: Promise.resolve() };
-    this.running.set(job.attemptId, entry);
-    entry.done = this.run(job, stop);
+    const entry: Entry = { stop: new AbortController(), stream, done: Promise.resolve() };
+    for (const job of jobs) this.running.set(job.attemptId, entry);
+    entry.done = run(jobs, entry.stop).finally(() => {
+      for (const job of jobs) {
+        this.running.delete(job.attemptId);
+        this.finished.add(job.attemptId);
+      }
+      while (this.finished.size > REMEMBERED_ATTEMPTS) this.finished.delete(this.finished.values().next().value!);
+    });
     return { started: true };
   }
 
   private async run(job: Job, stop: AbortController): Promise<void> {
-    const { reporter, log } = this.options;
-    const ids = { taskId: job.taskId, runId: job.runId, attemptId: job.attemptId };
-    const jobLog = log.child({ ...ids, job: job.type });
-    const started = Date.now();
+    const { reporter } = this.options;
+    const jobLog = attemptLog(this.options.log, job);
     const progress: Progress = { rows: 0, bytes: 0 };
     const timer = setInterval(() => {
-      void reporter.progress(job.callbackUrl, { event: "progress", ...ids, rows: progress.rows, bytes: progress.bytes, cdc: progress.cdc }).then((accepted) => {
+      void reporter.progress(job.callbackUrl, { event: "progress", ...attemptIds(job), rows: progress.rows, bytes: progress.bytes, cdc: progress.cdc }).then((accepted) => {
         // The coordinator moved on (a newer attempt, or the run ended): a stream must not keep applying.
         if (accepted === false && !stop.signal.aborted) {
           jobLog.info("the coordinator no longer wants this attempt; stopping it");
           stop.abort();
         }
       });
-    }, this.options.progressIntervalMs ?? 1000);
-    try {
-      jobLog.debug("job started");
-      const outcome = await executeJob(job, this.options.pools, progress, stop.signal);
-      clearInterval(timer);
-      jobLog.info("job succeeded", { ms: Date.now() - started, rows: progress.rows, bytes: progress.bytes, ...(progress.finishMs === undefined ? {} : { finishMs: progress.finishMs }) });
-      await reporter.final(job.callbackUrl, { event: "succeeded", ...ids, outcome });
-    } catch (e) {
-      clearInterval(timer);
-      const err = isAppError(e) ? e : classifyError(e);
-      jobLog.warn("job failed", { code: err.code, error: err.message, retryable: err.retryable });
-      await reporter.final(job.callbackUrl, { event: "failed", ...ids, error: { code: err.code, message: err.message, retryable: err.retryable } });
-    } finally {
-      this.running.delete(job.attemptId);
-      this.finished.add(job.attemptId);
-      if (this.finished.size > REMEMBERED_ATTEMPTS) this.finished.delete(this.finished.values().next().value!);
-    }
+    }, this.progressIntervalMs);
+    const result = await runAttempt(job, this.options.pools, progress, stop.signal, jobLog);
+    clearInterval(timer);
+    await reporter.final(job.callbackUrl, result);
   }
+}
+
+/** A Job or a JobBatch of one task and one callback URL, each attempt once; AppError VALIDATION_FAILED otherwise. */
+function parseWork(body: unknown): Job | JobBatch {
+  const isBatch = (body as { type?: unknown } | null)?.type === "batch";
+  const parsed = isBatch ? JobBatch.safeParse(body) : Job.safeParse(body);
+  if (!parsed.success) invalid(`Not a ${isBatch ? "job batch" : "job"}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  const work = parsed.data;
+  if (work.type !== "batch") return work;
+  const { taskId, callbackUrl } = work.jobs[0]!;
+  if (work.jobs.length > MAX_BATCH_JOBS) invalid(`A job batch holds at most ${MAX_BATCH_JOBS} jobs.`);
+  if (work.jobs.some((j) => j.taskId !== taskId || j.callbackUrl !== callbackUrl)) invalid("The jobs of a batch must share their task and callback URL.");
+  if (new Set(work.jobs.map((j) => j.attemptId)).size !== work.jobs.length) invalid("The jobs of a batch must have distinct attempt ids.");
+  return work;
+}
+
+function invalid(message: string): never {
+  throw new AppError("VALIDATION_FAILED", message, { status: 400 });
 }

@@ -1,5 +1,5 @@
-import type { RunnerEvent } from "../../../engine/jobs/protocol";
-import type { Logger } from "../../../engine/log/logger";
+import type { RunnerEvent, RunnerEventBatch } from "../../../engine/jobs/protocol";
+import type { LogFields, Logger } from "../../../engine/log/logger";
 
 export interface ReporterOptions {
   token: string;
@@ -9,8 +9,9 @@ export interface ReporterOptions {
 }
 
 /**
- * Posts events to the coordinator's callback URL. Progress is best effort; a final result is retried
- * with backoff, because losing it costs a lease timeout and a re-copy (correct, but slow).
+ * Posts events to the coordinator's callback URL, one event or a RunnerEventBatch per request. Progress
+ * is best effort; a final result is retried with backoff, because losing it costs a lease timeout and a
+ * re-copy (correct, but slow).
  */
 export class Reporter {
   constructor(private readonly options: ReporterOptions) {}
@@ -20,24 +21,43 @@ export class Reporter {
    * or the run ended), null when the report did not get through.
    */
   async progress(url: string, event: RunnerEvent): Promise<boolean | null> {
+    const accepted = (await this.tryPost(url, event))?.accepted;
+    return typeof accepted === "boolean" ? accepted : null;
+  }
+
+  /** Best effort, as `progress`: the answer per event, in order (null where it says nothing); null when it did not get through. */
+  async progressBatch(url: string, batch: RunnerEventBatch): Promise<(boolean | null)[] | null> {
+    const accepted = (await this.tryPost(url, batch))?.accepted;
+    if (!Array.isArray(accepted)) return null;
+    return batch.events.map((_, i) => (typeof accepted[i] === "boolean" ? (accepted[i] as boolean) : null));
+  }
+
+  final(url: string, event: RunnerEvent): Promise<void> {
+    return this.deliver(url, event, { attemptId: event.attemptId });
+  }
+
+  finalBatch(url: string, batch: RunnerEventBatch): Promise<void> {
+    return this.deliver(url, batch, { attemptIds: batch.events.map((e) => e.attemptId) });
+  }
+
+  private async tryPost(url: string, body: RunnerEvent | RunnerEventBatch): Promise<{ accepted?: unknown } | null> {
     try {
-      const answer = (await this.post(url, event)) as { accepted?: unknown } | null;
-      return typeof answer?.accepted === "boolean" ? answer.accepted : null;
+      return (await this.post(url, body)) as { accepted?: unknown } | null;
     } catch (e) {
       this.options.log.debug("progress report failed", { error: e });
       return null;
     }
   }
 
-  async final(url: string, event: RunnerEvent): Promise<void> {
+  private async deliver(url: string, body: RunnerEvent | RunnerEventBatch, fields: LogFields): Promise<void> {
     const deadline = Date.now() + (this.options.giveUpAfterMs ?? 5 * 60_000);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.post(url, event);
+        await this.post(url, body);
         return;
       } catch (e) {
         if (Date.now() > deadline) {
-          this.options.log.error("giving up reporting a job result", { attemptId: event.attemptId, error: e });
+          this.options.log.error("giving up reporting a job result", { ...fields, error: e });
           return;
         }
         await new Promise((r) => setTimeout(r, Math.min(10_000, 200 * 2 ** attempt)));
@@ -45,11 +65,11 @@ export class Reporter {
     }
   }
 
-  private async post(url: string, event: RunnerEvent): Promise<unknown> {
+  private async post(url: string, body: RunnerEvent | RunnerEventBatch): Promise<unknown> {
     const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${this.options.token}` },
-      body: JSON.stringify(event),
+      body: JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
     if (!res.ok) {

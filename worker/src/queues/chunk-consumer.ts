@@ -1,4 +1,4 @@
-import { ChunkMessage } from "../../../engine/jobs/protocol";
+import { ChunkMessage, type Job } from "../../../engine/jobs/protocol";
 import { createLogger } from "../../../engine/log/logger";
 import { runnerFetch } from "../runner/runner-client";
 
@@ -22,17 +22,21 @@ export async function consumeChunkBatch(batch: MessageBatch<unknown>, env: Env):
         return;
       }
       const { taskId, runId, attemptId } = parsed.data;
+      const attemptIds = parsed.data.attemptIds ?? [attemptId];
       const coordinator = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(taskId));
       try {
-        const job = await coordinator.jobFor(attemptId);
-        if (!job) {
+        // Workers RPC's type mapping cannot follow Job's recursive partitioning type (it yields never).
+        const { jobs } = (await coordinator.jobsFor(attemptIds)) as { jobs: Job[] };
+        if (jobs.length === 0) {
           msg.ack();
           return;
         }
+        // What is left of a batch goes as a batch while it holds more than one copy.
+        const body = jobs.length === 1 ? jobs[0] : { type: "batch", jobs };
         const res = await runnerFetch(env, runId, "/jobs", {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify(job),
+          body: JSON.stringify(body),
         });
         if (res.status === 202 || res.status === 200) {
           msg.ack();
@@ -40,15 +44,16 @@ export async function consumeChunkBatch(batch: MessageBatch<unknown>, env: Env):
         }
         const text = await res.text();
         if (res.status >= 400 && res.status < 500 && res.status !== 429) {
-          log.error("runner refused a job", { attemptId, status: res.status });
-          await coordinator.jobUndeliverable(attemptId, `The copy runner refused the job (${res.status}): ${text.slice(0, 200)}`);
+          log.error("runner refused a job", { attemptIds, status: res.status });
+          const reason = `The copy runner refused the job (${res.status}): ${text.slice(0, 200)}`;
+          for (const job of jobs) await coordinator.jobUndeliverable(job.attemptId, reason);
           msg.ack();
           return;
         }
-        log.warn("runner busy or failing; redelivering", { attemptId, status: res.status });
+        log.warn("runner busy or failing; redelivering", { attemptIds, status: res.status });
         msg.retry({ delaySeconds: redeliveryDelay(msg.attempts) });
       } catch (e) {
-        log.warn("runner unreachable; redelivering", { attemptId, error: e });
+        log.warn("runner unreachable; redelivering", { attemptIds, error: e });
         msg.retry({ delaySeconds: redeliveryDelay(msg.attempts) });
       }
     }),
@@ -62,7 +67,9 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
       const parsed = ChunkMessage.safeParse(msg.body);
       if (parsed.success) {
         const coordinator = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(parsed.data.taskId));
-        await coordinator.jobUndeliverable(parsed.data.attemptId, "The copy runner could not be reached after repeated attempts.");
+        for (const attemptId of parsed.data.attemptIds ?? [parsed.data.attemptId]) {
+          await coordinator.jobUndeliverable(attemptId, "The copy runner could not be reached after repeated attempts.");
+        }
       }
       msg.ack();
     }),
