@@ -4,7 +4,7 @@ import { prepareTarget } from "../ddl/prepare-target";
 import { tableDigest } from "../test-support/table-digest";
 import { readTableInfo } from "../test-support/table-info";
 import { connect, createTestDatabases, type TestDatabases } from "../test-support/test-databases";
-import { copyChunk } from "./copy-chunk";
+import { copyChunk, FREEZE_MIN_BYTES } from "./copy-chunk";
 import { finishTable } from "./finish";
 
 const ref = (name: string): TableRef => ({ schema: "public", name });
@@ -16,12 +16,15 @@ describe("loading a table in one chunk, then finishing it", () => {
     dbs = await createTestDatabases(inject("pgUrl"), "finish");
     await dbs.source.unsafe(`
       CREATE TABLE one (id int PRIMARY KEY, v text);
-      INSERT INTO one SELECT g, 'v' || g FROM generate_series(1, 5000) g;`);
+      INSERT INTO one SELECT g, 'v' || g || repeat(md5(g::text), 60) FROM generate_series(1, 5000) g;
+      CREATE TABLE small (id int PRIMARY KEY, v text);
+      INSERT INTO small SELECT g, 'v' || g FROM generate_series(1, 5000) g;`);
   });
   afterAll(() => dbs?.drop());
 
   it("loads the only chunk of a table it created frozen, then keys it without changing the session's settings", async () => {
     const table = await readTableInfo(dbs.source, ref("one"));
+    expect(table.sizeBytes).toBeGreaterThanOrEqual(FREEZE_MIN_BYTES);
     const [prepared] = await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: ref("one") }]);
     expect(prepared!.created).toBe(true);
     const result = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("one"), chunk: all, cleanRange: false, validate: true });
@@ -45,6 +48,23 @@ describe("loading a table in one chunk, then finishing it", () => {
       await session.end();
     }
     expect(await tableDigest(dbs.target, ref("one"))).toEqual(await tableDigest(dbs.source, ref("one")));
+  });
+
+  it("loads a small table without TRUNCATE and FREEZE (not worth a new file), equal and keyed", async () => {
+    const table = await readTableInfo(dbs.source, ref("small"));
+    expect(table.sizeBytes).toBeLessThan(FREEZE_MIN_BYTES);
+    await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: ref("small") }]);
+    const [file] = await dbs.target.unsafe<{ f: string }[]>(`SELECT pg_relation_filenode('small')::text AS f`);
+    const result = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("small"), chunk: all, cleanRange: false, validate: true });
+    expect(result.rows).toBe(5000);
+    const [after] = await dbs.target.unsafe<{ f: string }[]>(`SELECT pg_relation_filenode('small')::text AS f`);
+    expect(after!.f).toBe(file!.f);
+    const finished = await finishTable({ source: dbs.source, target: dbs.target, table, targetRef: ref("small"), created: true, checksum: { chunks: [all] } });
+    expect(finished.checksums).toEqual([{ index: 0, ...result.checksum! }]);
+    // Not frozen: no page is all-visible yet (ANALYZE counts them from the visibility map).
+    const [vm] = await dbs.target.unsafe<{ visible: number }[]>(`SELECT relallvisible AS visible FROM pg_class WHERE oid = 'small'::regclass`);
+    expect(vm!.visible).toBe(0);
+    expect(await tableDigest(dbs.target, ref("small"))).toEqual(await tableDigest(dbs.source, ref("small")));
   });
 
   it("adds the source's CHECK constraints after the load, keeps NOT VALID ones unvalidated, and skips one the target cannot take", async () => {
