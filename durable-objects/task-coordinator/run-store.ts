@@ -190,6 +190,23 @@ export class RunStore {
     return this.sql.exec<Row>("SELECT * FROM jobs ORDER BY table_key, chunk_idx").toArray().map(toJob);
   }
 
+  /** The copy jobs of one table (an event reads these, not every job: O(chunks), not O(jobs)). */
+  copiesOf(tableKey: string): JobRecord[] {
+    return this.sql.exec<Row>("SELECT * FROM jobs WHERE table_key = ? AND kind = 'copy' ORDER BY chunk_idx", tableKey).toArray().map(toJob);
+  }
+
+  /** Copy jobs not done yet, of one table or of the run. */
+  copiesLeft(tableKey?: string): number {
+    const where = tableKey === undefined ? "" : " AND table_key = ?";
+    const args = tableKey === undefined ? [] : [tableKey];
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE kind = 'copy' AND status <> 'done'${where}`, ...args).one().n;
+  }
+
+  /** Tables not succeeded yet. */
+  tablesLeft(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM tables WHERE status <> 'succeeded'").one().n;
+  }
+
   job(key: string): JobRecord | undefined {
     const r = this.sql.exec<Row>("SELECT * FROM jobs WHERE key = ?", key).toArray()[0];
     return r ? toJob(r) : undefined;

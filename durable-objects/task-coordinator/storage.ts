@@ -58,6 +58,8 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE jobs ADD COLUMN checksum TEXT;`,
   // v4: the batch a dispatched job went out in (scheduling.ts JobState.lane).
   `ALTER TABLE jobs ADD COLUMN lane TEXT;`,
+  // v5: a table's jobs, read on each of its events (RunStore.copiesOf, copiesLeft).
+  `CREATE INDEX IF NOT EXISTS jobs_table ON jobs (table_key, kind);`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -301,7 +301,7 @@ export class TaskCoordinator extends DurableObject<Env> {
       this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes, checksum: outcome.checksum }, now);
       if (outcome.finish) {
         await this.tableFinished(run, job, tableKey, outcome.finish, now);
-      } else if (!this.store.jobs().some((j) => j.tableKey === tableKey && j.kind === "copy" && j.status !== "done")) {
+      } else if (this.store.copiesLeft(tableKey) === 0) {
         this.store.setTable(tableKey, { status: "finishing" }, now);
         this.store.insertJob(`finish:${tableKey}`, "finish", tableKey, null, null, false, now);
       }
@@ -333,7 +333,7 @@ export class TaskCoordinator extends DurableObject<Env> {
       await this.runLog("warn", "constraints not copied", { table: this.tableName(tableKey), skipped: finished.skipped });
     }
     await this.runLog("info", "table done", { table: this.tableName(tableKey) });
-    if (this.store.tables().every((t) => t.status === "succeeded")) {
+    if (this.store.tablesLeft() === 0) {
       if (run.spec.mode === "full_load_and_cdc") return this.startStreaming(now);
       // The foreign key job, when there is one, is dispatched now and ends the run.
       if (this.store.job("foreign_keys")) return;
@@ -352,7 +352,7 @@ export class TaskCoordinator extends DurableObject<Env> {
    * a chunk differing after its re-copy fails the run with VALIDATION_FAILED.
    */
   private async compareChecksums(finish: JobRecord, tableKey: string, target: { index: number; rows: number; hash: string }[], now: number): Promise<"equal" | "recopy" | "failed"> {
-    const copies = this.store.jobs().filter((j) => j.tableKey === tableKey && j.kind === "copy");
+    const copies = this.store.copiesOf(tableKey);
     const onTarget = new Map(target.map((t) => [t.index, t]));
     const differing = copies.filter((copy) => {
       const got = onTarget.get(copy.chunkIdx!);
@@ -428,7 +428,7 @@ export class TaskCoordinator extends DurableObject<Env> {
   }
 
   private allCopied(): boolean {
-    return this.store.jobs().every((j) => j.kind !== "copy" || j.status === "done");
+    return this.store.copiesLeft() === 0;
   }
 
   /** A failed attempt: retried after a backoff while retries remain and the error allows it; else fatal. */
