@@ -109,6 +109,29 @@ describe("full load through the local stack", () => {
     expect(run.rowsCopied).toBe(run.tables.reduce((s: number, t: { rowsCopied: number }) => s + t.rowsCopied, 0));
   }, 240_000);
 
+  it("copies 70 small tables in batches of at most 32: every table equal, validated and keyed", async () => {
+    const names = Array.from({ length: 70 }, (_, i) => `s_${String(i).padStart(2, "0")}`);
+    const { api, source, target, createTask } = await setup(
+      "many",
+      names.map((n, i) => `CREATE TABLE public.${n} (id int PRIMARY KEY, v text, at timestamptz); CREATE INDEX ON public.${n} (v);
+        INSERT INTO public.${n} SELECT g, 't${i} ' || g, timestamptz '2024-01-01' + g * interval '1 second' FROM generate_series(1, ${i * 7}) g;`).join("\n"),
+    );
+    const run = await api.runToEnd(await createTask({ options: { parallelTables: 2 } }), { timeoutMs: 120_000 });
+    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
+    expect(run.tables.map((t: { validation: string }) => t.validation)).toEqual(names.map(() => "passed"));
+    for (const n of names) await expectEqual(source, target, "public", n);
+    const [keys] = await target<{ pk: number; idx: number }[]>`SELECT count(*) FILTER (WHERE indisprimary)::int AS pk, count(*) FILTER (WHERE NOT indisprimary)::int AS idx
+      FROM pg_index WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname LIKE 's\\_%')`;
+    expect(keys).toEqual({ pk: 70, idx: 70 });
+    const batches = fixture
+      .stack()
+      .output.filter((l) => l.includes("batch started") && l.includes(run.id))
+      .map((l) => Number(/jobs=(\d+)/.exec(l)?.[1]));
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(70);
+    expect(Math.max(...batches)).toBe(32);
+    expect(batches.length).toBeGreaterThanOrEqual(3);
+  }, 180_000);
+
   it("keeps partitions, serial sequences, user collations and foreign keys, under templated names", async () => {
     const { api, source, target, createTask } = await setup("schema", `
       CREATE SCHEMA app;
