@@ -8,8 +8,15 @@ export type { RunProgress, TableProgress };
 const counts = (j: JobRecord) => (j.kind === "copy" && (j.status === "done" || j.status === "dispatched") ? { rows: j.rows, bytes: j.bytes } : { rows: 0, bytes: 0 });
 
 export function tableProgress(tables: TableRecord[], jobs: JobRecord[]): TableProgress[] {
+  const copies = new Map<string, JobRecord[]>();
+  for (const j of jobs) {
+    if (j.kind !== "copy" || j.tableKey === null) continue;
+    const list = copies.get(j.tableKey);
+    if (list) list.push(j);
+    else copies.set(j.tableKey, [j]);
+  }
   return tables.map((t) => {
-    const mine = jobs.filter((j) => j.tableKey === t.key && j.kind === "copy");
+    const mine = copies.get(t.key) ?? [];
     let rows = 0;
     let bytes = 0;
     for (const j of mine) {

@@ -459,7 +459,10 @@ export class TaskCoordinator extends DurableObject<Env> {
     return `${schema}.${name}`;
   }
 
-  /** Pushes progress to D1 and sockets (throttled unless `force`) and arms the alarm for what comes next. */
+  /**
+   * Pushes progress to sockets (at most every BROADCAST_INTERVAL_MS) and to D1 (when something changed, or
+   * always with `force`), and arms the alarm for what comes next.
+   */
   private async settle(force: boolean): Promise<void> {
     const run = this.store.run();
     if (!run) return this.flushLogs();
@@ -469,7 +472,10 @@ export class TaskCoordinator extends DurableObject<Env> {
     // Every settle (each runner report, each alarm) records the running totals that rows/s and the ETA
     // are computed from; the message below carries the rate up to the previous sample.
     if (!terminal) this.store.addSample(now, progress.rowsCopied, progress.bytesCopied);
-    if (force || now - this.lastBroadcast >= BROADCAST_INTERVAL_MS) {
+    // At most one message per interval, whatever the event rate (each is a snapshot of every table); one
+    // held back goes out by the alarm armed below. The end of a run goes out at once.
+    const broadcast = terminal || now - this.lastBroadcast >= BROADCAST_INTERVAL_MS;
+    if (broadcast) {
       this.lastBroadcast = now;
       const message = JSON.stringify(progress);
       for (const ws of this.ctx.getWebSockets()) {
@@ -496,7 +502,8 @@ export class TaskCoordinator extends DurableObject<Env> {
       if (await enqueueRunEvent(this.env, run.tenantId, progress)) await this.ctx.storage.put(RUN_END_NOTIFIED_KEY, run.id);
     }
     const nextSync = terminal ? null : now + D1_SYNC_INTERVAL_MS;
-    const at = [wake, nextSync].filter((t): t is number => t !== null).sort((a, b) => a - b)[0];
+    const heldBack = broadcast ? null : this.lastBroadcast + BROADCAST_INTERVAL_MS;
+    const at = [wake, nextSync, heldBack].filter((t): t is number => t !== null).sort((a, b) => a - b)[0];
     if (at !== undefined) await this.ctx.storage.setAlarm(Math.max(at, now + 50));
     else await this.ctx.storage.deleteAlarm();
     await this.flushLogs();

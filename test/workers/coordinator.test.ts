@@ -427,19 +427,47 @@ describe("TaskCoordinator", () => {
     expect((await client.post(`/tasks/${task.id}/start`, { variables: { env: "prod" } })).status).toBe(202);
   });
 
-  it("streams progress over the task's WebSocket", async () => {
-    const { client, task, runId, stub } = await startRun();
+  it("streams progress over the task's WebSocket, at most one message per 500 ms, the latest state always sent", async () => {
+    const { client, task, runId, stub } = await startRun({ parallelTables: 16 });
     const cookie = (client as unknown as { auth: { cookie: string } }).auth.cookie;
     const res = await SELF.fetch(`http://dtaas.test/api/v1/tasks/${task.id}/events`, { headers: { upgrade: "websocket", cookie } });
     expect(res.status).toBe(101);
     const ws = res.webSocket!;
-    const messages: { type: string; status?: string; phase?: string }[] = [];
-    ws.addEventListener("message", (e) => messages.push(JSON.parse(e.data as string)));
+    const messages: { type: string; status?: string; phase?: string; rowsCopied?: number; at: number }[] = [];
+    ws.addEventListener("message", (e) => messages.push({ ...JSON.parse(e.data as string), at: Date.now() }));
     ws.accept();
-    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1)] } });
-    await new Promise((r) => setTimeout(r, 100));
+    const arrived = async (what: (m: (typeof messages)[number]) => boolean) => {
+      for (let i = 0; i < 40 && !messages.some(what); i++) await new Promise((r) => setTimeout(r, 50));
+      return messages.some(what);
+    };
+    // Too big to batch: sixteen tables, each finished by a report of its own.
+    const names = Array.from({ length: 16 }, (_, i) => `w${i}`);
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: names.map((n) => prepared(n, 1, 16 * 1024 * 1024)) } });
     expect(messages[0]).toMatchObject({ type: "progress", status: "running", phase: "planning" });
-    expect(messages.some((m) => m.phase === "copying")).toBe(true);
+    expect(await arrived((m) => m.phase === "copying")).toBe(true);
+    const before = messages.length;
+    const burstStart = Date.now();
+    for (const n of names.slice(0, 15)) {
+      await stub.runnerEvent({
+        event: "succeeded",
+        ...ids(task, runId, await attemptOf(stub, chunkKey(n, 0))),
+        outcome: { type: "copy_chunk", rows: 10, bytes: 100, checksum: { rows: 10, hash: "h" }, finish: { skipped: [], checksums: [{ index: 0, rows: 10, hash: "h" }] } },
+      });
+    }
+    expect(await arrived((m) => m.rowsCopied === 150)).toBe(true);
+    const burst = messages.slice(before);
+    expect(burst.length).toBeLessThanOrEqual(Math.ceil((Date.now() - burstStart) / 500) + 1);
+    for (let i = 1; i < burst.length; i++) expect(burst[i]!.at - burst[i - 1]!.at).toBeGreaterThanOrEqual(400);
+    // The end of the run goes out at once.
+    const lastReport = Date.now();
+    await stub.runnerEvent({
+      event: "succeeded",
+      ...ids(task, runId, await attemptOf(stub, chunkKey("w15", 0))),
+      outcome: { type: "copy_chunk", rows: 10, bytes: 100, checksum: { rows: 10, hash: "h" }, finish: { skipped: [], checksums: [{ index: 0, rows: 10, hash: "h" }] } },
+    });
+    expect(await arrived((m) => m.status === "succeeded")).toBe(true);
+    expect(messages.at(-1)).toMatchObject({ status: "succeeded", rowsCopied: 160 });
+    expect(messages.at(-1)!.at - lastReport).toBeLessThan(400);
     ws.close();
     const other = await signUp();
     const denied = await SELF.fetch(`http://dtaas.test/api/v1/tasks/${task.id}/events`, { headers: { upgrade: "websocket", cookie: other.cookie } });
