@@ -17,6 +17,11 @@ const SETTINGS: ReadonlyArray<[string, string]> = [
   // runs it, which costs more than it saves on these simple per-row expressions (2M pgbench rows: 0.35 s
   // with JIT, 0.24 s without). Exists since PostgreSQL 11, which the checksum's hash functions need anyway.
   ["jit", "off"],
+  // Nor a text form: a checksum runs beside other work by design (the COPY it checks, the key's index
+  // build), and parallel workers on top oversubscribe the cores. 2M pgbench rows on 2 cores: alone
+  // 0.19–0.25 s with two workers vs 0.24–0.25 s without; in a full load the copy took 2.07–2.21 s and the
+  // finish 1.37–1.47 s without them, against 2.15–2.52 s and 1.58–1.61 s with.
+  ["max_parallel_workers_per_gather", "0"],
 ];
 
 /** Startup parameters for connections DTaaS opens itself (copy/dedicated-connection.ts). */
