@@ -17,7 +17,9 @@ export interface BatchRunOptions {
  * Runs the copy jobs of one batch (one task, one callback URL) one after another and reports them
  * together: every interval, one progress report listing each job not finished yet; at the end, every
  * final event in one report. A job the coordinator answers `accepted: false` for before its turn is
- * skipped: not run, and no event reports it.
+ * skipped: not run, and no event reports it. Once `signal` aborts (the runner shuts down), the jobs
+ * not started yet are reported failed, retryable (RUNNER_STOPPING), so the coordinator retries them
+ * without waiting for their leases; the running one runs to its end, as a single copy job does.
  */
 export async function runBatch(jobs: readonly CopyChunkJob[], options: BatchRunOptions): Promise<void> {
   const { pools, reporter, log } = options;
@@ -47,7 +49,12 @@ export async function runBatch(jobs: readonly CopyChunkJob[], options: BatchRunO
   const finals: RunnerEvent[] = [];
   for (const job of unfinished) {
     running = job;
-    finals.push(await runAttempt(job, pools, progress.get(job)!, options.signal, attemptLog(log, job)));
+    // The runner is shutting down: what has not started is handed back at once, as retryable.
+    finals.push(
+      options.signal.aborted
+        ? { event: "failed", ...attemptIds(job), error: { code: "RUNNER_STOPPING", message: "The copy runner stopped before this table's turn in its batch.", retryable: true } }
+        : await runAttempt(job, pools, progress.get(job)!, options.signal, attemptLog(log, job)),
+    );
     unfinished.delete(job);
   }
   clearInterval(timer);

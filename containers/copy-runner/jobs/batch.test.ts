@@ -271,4 +271,31 @@ describe("a batch of copy jobs", () => {
       lock.release();
     }
   });
+
+  it("on shutdown hands the jobs not started yet back as retryable failures, and lets the running one finish", async () => {
+    await startCoordinator();
+    const jobs = await tables("stop", [50, 60, 70]);
+    const lock = await dbs.source.reserve();
+    const r = runner();
+    try {
+      await lock.unsafe(`BEGIN; LOCK TABLE stop_0 IN ACCESS EXCLUSIVE MODE`);
+      // accept() has started the first job (it waits for the lock) by the time it returns.
+      expect(r.accept({ type: "batch", jobs })).toEqual({ started: true });
+      const stopped = r.stopAll(30_000);
+      await lock.unsafe(`COMMIT`);
+      await stopped;
+      expect(r.active).toBe(0);
+      const [events] = coordinator.results();
+      expect(events!.map((e) => [e.event, e.attemptId])).toEqual([
+        ["succeeded", "stop_0#1"],
+        ["failed", "stop_1#1"],
+        ["failed", "stop_2#1"],
+      ]);
+      await expectCopied(jobs[0]!, events![0]);
+      expect(events![1]).toMatchObject({ error: { code: "RUNNER_STOPPING", retryable: true } });
+      expect(await tableDigest(dbs.target, ref("stop_1"))).toEqual({ count: 0, md5: null });
+    } finally {
+      lock.release();
+    }
+  });
 });

@@ -24,6 +24,7 @@ const MAX_BATCH_JOBS = 500;
 interface Entry {
   stop: AbortController;
   stream: boolean;
+  batch: boolean;
   done: Promise<void>;
 }
 
@@ -50,11 +51,12 @@ export class JobRunner {
   }
 
   /**
-   * Shutdown: ends every change stream (they report a retryable failure, so their coordinators dispatch
-   * them again at once instead of waiting for a lease to expire) and waits up to `timeoutMs` for all jobs.
+   * Shutdown: ends every change stream and hands back the jobs of batches not started yet (both report a
+   * retryable failure, so their coordinators dispatch them again at once instead of waiting for a lease
+   * to expire), and waits up to `timeoutMs` for all jobs. A copy already running runs to its end.
    */
   async stopAll(timeoutMs: number): Promise<void> {
-    for (const job of this.running.values()) if (job.stream) job.stop.abort();
+    for (const job of this.running.values()) if (job.stream || job.batch) job.stop.abort();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all([...this.running.values()].map((j) => j.done)), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
@@ -67,22 +69,23 @@ export class JobRunner {
   accept(body: unknown): { started: boolean } {
     const work = parseWork(body);
     if (work.type === "batch") {
-      return this.start(work.jobs, false, (jobs, stop) =>
+      return this.start(work.jobs, "batch", (jobs, stop) =>
         runBatch(jobs, { pools: this.options.pools, reporter: this.options.reporter, log: this.options.log, progressIntervalMs: this.progressIntervalMs, signal: stop.signal }),
       );
     }
     // Change streams run for as long as their task streams: they do not take the slots of finite jobs.
-    return this.start([work], work.type === "cdc_stream", (jobs, stop) => this.run(jobs[0]!, stop));
+    return this.start([work], work.type === "cdc_stream" ? "stream" : "job", (jobs, stop) => this.run(jobs[0]!, stop));
   }
 
-  private start<J extends Job>(all: J[], stream: boolean, run: (jobs: J[], stop: AbortController) => Promise<void>): { started: boolean } {
+  private start<J extends Job>(all: J[], kind: "job" | "batch" | "stream", run: (jobs: J[], stop: AbortController) => Promise<void>): { started: boolean } {
+    const stream = kind === "stream";
     const jobs = all.filter((j) => !this.running.has(j.attemptId) && !this.finished.has(j.attemptId));
     if (jobs.length === 0) return { started: false };
     const finite = new Set([...this.running.values()].filter((j) => !j.stream)).size;
     if (!stream && finite >= this.maxConcurrent) {
       throw new AppError("RUNNER_BUSY", "The copy runner is at its job limit; try again shortly.", { status: 503, retryable: true });
     }
-    const entry: Entry = { stop: new AbortController(), stream, done: Promise.resolve() };
+    const entry: Entry = { stop: new AbortController(), stream, batch: kind === "batch", done: Promise.resolve() };
     for (const job of jobs) this.running.set(job.attemptId, entry);
     entry.done = run(jobs, entry.stop).finally(() => {
       for (const job of jobs) {
