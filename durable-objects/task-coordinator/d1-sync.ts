@@ -6,10 +6,9 @@ import type { RunProgress } from "./progress";
 /**
  * Writes the run summary and per-table progress to D1, where the API reads them. Idempotent. `written`
  * holds each table's progress as last written for this run (by the caller's object, in memory, emptied
- * when a run starts): only tables that
- * changed since are written, so an event costs D1 one row per table it touched, not one per table of the
- * run (200 tables: 200 upserts per report made the coordinator the bottleneck). Empty after an eviction:
- * everything is written once more.
+ * when a run starts): only tables that changed since are written, so an event costs D1 one row per table
+ * it touched, not one per table of the run (200 tables: 200 upserts per report made the coordinator the
+ * bottleneck). Empty after an eviction: everything is written once more.
  */
 export async function syncRunToD1(
   d1: D1Database,

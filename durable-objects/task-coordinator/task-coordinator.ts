@@ -64,7 +64,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     this.writtenTables.clear();
     this.store.insertRun(spec, now);
     this.store.insertJob("prepare", "prepare", null, null, null, false, now);
-    await this.runLog("info", "run started", { mode: spec.mode });
+    this.runLog("info", "run started", { mode: spec.mode });
     await this.pump();
     return { ok: true };
   }
@@ -74,7 +74,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     if (!run) return { ok: false, code: "NOT_RUNNING", message: "The task has no run." };
     if (run.status !== "running" && run.status !== "queued") return { ok: true, status: run.status };
     this.store.setRun({ status: "stopped", phase: "stopped", finishedAt: Date.now() });
-    await this.runLog("info", "run stopped on request");
+    this.runLog("info", "run stopped on request");
     await this.settle(true);
     return { ok: true, status: "stopped" };
   }
@@ -107,11 +107,6 @@ export class TaskCoordinator extends DurableObject<Env> {
     };
   }
 
-  /** The payload for a queued attempt, or null when that attempt is no longer wanted. */
-  async jobFor(attemptId: string): Promise<Job | null> {
-    return (await this.jobsFor([attemptId])).jobs[0] ?? null;
-  }
-
   /** The payloads of a queued message's attempts (a batch's), leaving out those no longer wanted. */
   async jobsFor(attemptIds: string[]): Promise<{ jobs: Job[] }> {
     const run = this.store.run();
@@ -127,7 +122,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     } catch (e) {
       const err = e as { code?: string; message?: string };
       for (const job of jobs) {
-        await this.failAttempt(job, { code: err.code ?? "JOB_BUILD_FAILED", message: err.message ?? "The job could not be built.", retryable: false });
+        this.failAttempt(job, { code: err.code ?? "JOB_BUILD_FAILED", message: err.message ?? "The job could not be built.", retryable: false });
         if (this.store.run()?.status !== "running") break;
       }
       await this.settle(true);
@@ -139,7 +134,7 @@ export class TaskCoordinator extends DurableObject<Env> {
   async jobUndeliverable(attemptId: string, message: string): Promise<void> {
     const job = this.store.jobByAttempt(attemptId);
     if (!job || job.status !== "dispatched" || this.store.run()?.status !== "running") return;
-    await this.failAttempt(job, { code: "RUNNER_UNAVAILABLE", message, retryable: true });
+    this.failAttempt(job, { code: "RUNNER_UNAVAILABLE", message, retryable: true });
     await this.settle(true);
   }
 
@@ -154,7 +149,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     const accepted: boolean[] = [];
     let ended = false;
     for (const event of events) {
-      const answer = await this.applyEvent(event);
+      const answer = this.applyEvent(event);
       accepted.push(answer !== "ignored");
       ended ||= answer === "ended";
     }
@@ -164,7 +159,7 @@ export class TaskCoordinator extends DurableObject<Env> {
   }
 
   /** One runner event: "ignored" when it is not about an attempt the coordinator waits for. */
-  private async applyEvent(event: RunnerEvent): Promise<"ignored" | "progress" | "ended"> {
+  private applyEvent(event: RunnerEvent): "ignored" | "progress" | "ended" {
     const run = this.store.run();
     const job = this.store.jobByAttempt(event.attemptId);
     // A superseded attempt, a finished run, or another run's event: nothing to do.
@@ -172,11 +167,11 @@ export class TaskCoordinator extends DurableObject<Env> {
     const now = Date.now();
     if (event.event === "progress") {
       this.store.extendLease(job.key, now + this.leaseMs, event.rows, event.bytes, now);
-      if (event.cdc && job.kind === "cdc" && run.cdc) await this.streamReported(run, job, event.cdc, now);
+      if (event.cdc && job.kind === "cdc" && run.cdc) this.streamReported(run, job, event.cdc, now);
       return "progress";
     }
-    if (event.event === "failed") await this.failAttempt(job, event.error);
-    else await this.jobSucceeded(job, event.outcome);
+    if (event.event === "failed") this.failAttempt(job, event.error);
+    else this.jobSucceeded(job, event.outcome);
     return "ended";
   }
 
@@ -215,13 +210,13 @@ export class TaskCoordinator extends DurableObject<Env> {
       const now = Date.now();
       for (const key of expiredLeases(this.store.jobs(), now)) {
         const job = this.store.job(key)!;
-        await this.failAttempt(job, { code: "RUNNER_LOST", message: "The copy runner stopped reporting on this job.", retryable: true });
+        this.failAttempt(job, { code: "RUNNER_LOST", message: "The copy runner stopped reporting on this job.", retryable: true });
       }
       // A fresh clock: retries requeued just above are due "now", which is later than `now`.
       if (this.store.run()?.status === "running") await this.dispatch(run, Date.now());
       const current = this.store.run()!;
       const down = current.status === "running" && current.cdc ? lagWhileDown(current.cdc, Date.now()) : null;
-      if (down) await this.recordLag(current, down);
+      if (down) this.recordLag(current, down);
     }
     await this.settle(true);
   }
@@ -251,7 +246,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     if (messages.length) await this.env.CHUNK_QUEUE.sendBatch(messages);
   }
 
-  private async jobSucceeded(job: JobRecord, outcome: JobOutcome): Promise<void> {
+  private jobSucceeded(job: JobRecord, outcome: JobOutcome): void {
     const now = Date.now();
     const run = this.store.run()!;
     if (outcome.type === "prepare") {
@@ -274,17 +269,17 @@ export class TaskCoordinator extends DurableObject<Env> {
       // Change capture applies changes folded by key, not in the source's statement order, which
       // foreign keys on the target would refuse: they are recreated only after a plain full load.
       if (outcome.foreignKeys > 0 && run.spec.mode === "full_load") this.store.insertJob("foreign_keys", "foreign_keys", null, null, null, false, now);
-      await this.runLog("info", "planned", {
+      this.runLog("info", "planned", {
         tables: outcome.tables.length,
         chunks: outcome.tables.reduce((s, t) => s + t.chunks.length, 0),
         foreignKeys: outcome.foreignKeys,
         ...(outcome.cdc ? { slot: outcome.cdc.slot, consistentPoint: outcome.cdc.consistentPoint } : {}),
       });
       for (const t of outcome.tables.filter((t) => t.oneChunk)) {
-        await this.runLog("warn", "table copied as one chunk", { table: `${t.table.schema}.${t.table.name}`, reason: t.oneChunk });
+        this.runLog("warn", "table copied as one chunk", { table: `${t.table.schema}.${t.table.name}`, reason: t.oneChunk });
       }
       if (outcome.foreignKeys > 0 && run.spec.mode !== "full_load") {
-        await this.runLog("warn", "foreign keys not copied", { foreignKeys: outcome.foreignKeys, reason: "change capture applies changes folded by key, which foreign keys on the target would refuse" });
+        this.runLog("warn", "foreign keys not copied", { foreignKeys: outcome.foreignKeys, reason: "change capture applies changes folded by key, which foreign keys on the target would refuse" });
       }
       if (run.spec.mode === "cdc") return this.startStreaming(now);
       this.store.setRun({ phase: "copying" });
@@ -292,15 +287,15 @@ export class TaskCoordinator extends DurableObject<Env> {
     }
     if (outcome.type === "foreign_keys") {
       this.store.finishJob(job.key, "done", {}, now);
-      if (outcome.skipped.length > 0) await this.runLog("warn", "constraints not copied", { skipped: outcome.skipped });
-      await this.runLog("info", "foreign keys added", { added: outcome.added });
+      if (outcome.skipped.length > 0) this.runLog("warn", "constraints not copied", { skipped: outcome.skipped });
+      this.runLog("info", "foreign keys added", { added: outcome.added });
       return this.succeedRun(now);
     }
     const tableKey = job.tableKey!;
     if (outcome.type === "copy_chunk") {
       this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes, checksum: outcome.checksum }, now);
       if (outcome.finish) {
-        await this.tableFinished(run, job, tableKey, outcome.finish, now);
+        this.tableFinished(run, job, tableKey, outcome.finish, now);
       } else if (this.store.copiesLeft(tableKey) === 0) {
         this.store.setTable(tableKey, { status: "finishing" }, now);
         this.store.insertJob(`finish:${tableKey}`, "finish", tableKey, null, null, false, now);
@@ -310,16 +305,16 @@ export class TaskCoordinator extends DurableObject<Env> {
       if (current.status === "running" && current.phase === "copying" && this.allCopied()) this.store.setRun({ phase: "finishing" });
       return;
     }
-    if (outcome.type === "finish_table") await this.tableFinished(run, job, tableKey, outcome, now);
+    if (outcome.type === "finish_table") this.tableFinished(run, job, tableKey, outcome, now);
   }
 
   /**
    * A table's finish reported, by its finish job or by the copy job of its only chunk (already recorded
    * done): checksums compared, then the table, and the run when it was the last, succeed.
    */
-  private async tableFinished(run: RunRecord, job: JobRecord, tableKey: string, finished: TableFinished, now: number): Promise<void> {
+  private tableFinished(run: RunRecord, job: JobRecord, tableKey: string, finished: TableFinished, now: number): void {
     if (finished.checksums) {
-      const verdict = await this.compareChecksums(job, tableKey, finished.checksums, now);
+      const verdict = this.compareChecksums(job, tableKey, finished.checksums, now);
       // A re-copy inserts the table's finish job again once its chunks are done.
       if (verdict === "recopy" && job.kind === "finish") this.store.deleteJob(job.key);
       if (verdict !== "equal") return;
@@ -330,20 +325,20 @@ export class TaskCoordinator extends DurableObject<Env> {
     const validation = table.validation === "pending" ? (finished.checksums !== null ? "passed" : "skipped") : table.validation;
     this.store.setTable(tableKey, { status: "succeeded", validation }, now);
     if (finished.skipped.length > 0) {
-      await this.runLog("warn", "constraints not copied", { table: this.tableName(tableKey), skipped: finished.skipped });
+      this.runLog("warn", "constraints not copied", { table: this.tableName(tableKey), skipped: finished.skipped });
     }
-    await this.runLog("info", "table done", { table: this.tableName(tableKey) });
+    this.runLog("info", "table done", { table: this.tableName(tableKey) });
     if (this.store.tablesLeft() === 0) {
       if (run.spec.mode === "full_load_and_cdc") return this.startStreaming(now);
       // The foreign key job, when there is one, is dispatched now and ends the run.
       if (this.store.job("foreign_keys")) return;
-      await this.succeedRun(now);
+      this.succeedRun(now);
     }
   }
 
-  private async succeedRun(now: number): Promise<void> {
+  private succeedRun(now: number): void {
     this.store.setRun({ status: "succeeded", phase: "done", finishedAt: now });
-    await this.runLog("info", "run succeeded");
+    this.runLog("info", "run succeeded");
   }
 
   /**
@@ -351,7 +346,7 @@ export class TaskCoordinator extends DurableObject<Env> {
    * source. A differing chunk is copied once more (its range cleared first) and the table finished again;
    * a chunk differing after its re-copy fails the run with VALIDATION_FAILED.
    */
-  private async compareChecksums(finish: JobRecord, tableKey: string, target: { index: number; rows: number; hash: string }[], now: number): Promise<"equal" | "recopy" | "failed"> {
+  private compareChecksums(finish: JobRecord, tableKey: string, target: { index: number; rows: number; hash: string }[], now: number): "equal" | "recopy" | "failed" {
     const copies = this.store.copiesOf(tableKey);
     const onTarget = new Map(target.map((t) => [t.index, t]));
     const differing = copies.filter((copy) => {
@@ -363,7 +358,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     if (repeated) {
       const chunk = this.store.chunkOf(repeated.key);
       this.store.setTable(tableKey, { validation: "failed" }, now);
-      await this.failAttempt(finish, {
+      this.failAttempt(finish, {
         code: "VALIDATION_FAILED",
         message: `Table ${this.tableName(tableKey)} differs from the source in key range ${JSON.stringify(chunk)} after a re-copy (source ${repeated.checksum?.rows ?? "?"} rows, target ${onTarget.get(repeated.chunkIdx!)?.rows ?? 0}).`,
         retryable: false,
@@ -371,7 +366,7 @@ export class TaskCoordinator extends DurableObject<Env> {
       return "failed";
     }
     for (const copy of differing) {
-      await this.runLog("warn", "checksum mismatch; copying the chunk again", {
+      this.runLog("warn", "checksum mismatch; copying the chunk again", {
         table: tableKey,
         chunk: this.store.chunkOf(copy.key),
         checksum: { source: copy.checksum, target: onTarget.get(copy.chunkIdx!) ?? null },
@@ -384,17 +379,17 @@ export class TaskCoordinator extends DurableObject<Env> {
   }
 
   /** A change stream's report: its figures, the lag alert, and a fresh retry budget once it applies. */
-  private async streamReported(run: RunRecord, job: JobRecord, stats: CdcStreamStats, now: number): Promise<void> {
-    await this.recordLag(run, withStreamStats(run.cdc!, job.attemptId!, stats, now));
+  private streamReported(run: RunRecord, job: JobRecord, stats: CdcStreamStats, now: number): void {
+    this.recordLag(run, withStreamStats(run.cdc!, job.attemptId!, stats, now));
     if (stats.connected && job.attempt > 1) this.store.resetAttempts(job.key);
   }
 
   /** Stores the change capture state and raises cdc.lag_exceeded when its lag crossed the threshold. */
-  private async recordLag(run: RunRecord, next: CdcState): Promise<void> {
+  private recordLag(run: RunRecord, next: CdcState): void {
     const alert = lagAlert(next, run.spec.options.cdcLagThresholdSeconds);
     this.store.setCdc(alert.state);
     if (alert.raise) {
-      await this.runLog("warn", "change capture lag above the threshold", { lagSeconds: alert.state.lagSeconds });
+      this.runLog("warn", "change capture lag above the threshold", { lagSeconds: alert.state.lagSeconds });
       const occurrence = String(alert.state.lagAlerts);
       // Queued in the background: delivery bookkeeping must not hold up the report or the alarm.
       this.ctx.waitUntil(enqueueRunEvent(this.env, run.tenantId, this.progress()!, { events: ["cdc.lag_exceeded"], occurrence }));
@@ -402,14 +397,14 @@ export class TaskCoordinator extends DurableObject<Env> {
   }
 
   /** The load is done (or there is none): apply changes from the slot until the run is stopped. */
-  private async startStreaming(now: number): Promise<void> {
+  private startStreaming(now: number): void {
     for (const t of this.store.tables()) this.store.setTable(t.key, { status: "streaming" }, now);
     this.store.insertJob("cdc", "cdc", null, null, null, false, now);
     // Lag counts from here until the first stream reports (see lagWhileDown).
     const cdc = this.store.run()!.cdc;
     if (cdc) this.store.setCdc({ ...cdc, connected: false, lastBatchAt: now });
     this.store.setRun({ phase: "streaming" });
-    await this.runLog("info", "streaming changes", { slot: this.store.run()!.cdc?.slot });
+    this.runLog("info", "streaming changes", { slot: this.store.run()!.cdc?.slot });
   }
 
   /** Every end of a CDC run drops its slot and publication, so the source never keeps WAL for nobody. */
@@ -419,11 +414,11 @@ export class TaskCoordinator extends DurableObject<Env> {
     try {
       await dropCdc(this.env, run);
       this.store.setCdc({ ...run.cdc, dropped: true });
-      await this.runLog("info", "replication slot and publication dropped", { slot: run.cdc.slot });
+      this.runLog("info", "replication slot and publication dropped", { slot: run.cdc.slot });
     } catch (e) {
       const err = e as { code?: string; message?: string };
       // Left for the next stop or the task's deletion to retry; say so, since the source keeps WAL meanwhile.
-      await this.runLog("warn", "could not drop the replication slot", { slot: run.cdc.slot, code: err.code, error: err.message });
+      this.runLog("warn", "could not drop the replication slot", { slot: run.cdc.slot, code: err.code, error: err.message });
     }
   }
 
@@ -432,7 +427,7 @@ export class TaskCoordinator extends DurableObject<Env> {
   }
 
   /** A failed attempt: retried after a backoff while retries remain and the error allows it; else fatal. */
-  private async failAttempt(job: JobRecord, error: JobError): Promise<void> {
+  private failAttempt(job: JobRecord, error: JobError): void {
     const now = Date.now();
     const cdc = this.store.run()!.cdc;
     // Until a retry reports in, nothing measures lag: it grows from the last report (lagWhileDown).
@@ -441,17 +436,17 @@ export class TaskCoordinator extends DurableObject<Env> {
     if (retry) {
       const delay = retry.delayMs;
       this.store.requeueJob(job.key, now + delay, { cleanRange: job.kind === "copy", errorCode: error.code, errorMessage: error.message }, now);
-      await this.runLog("warn", "attempt failed; retrying", { job: job.key, attempt: job.attempt, code: error.code, error: error.message, retryInMs: delay });
+      this.runLog("warn", "attempt failed; retrying", { job: job.key, attempt: job.attempt, code: error.code, error: error.message, retryInMs: delay });
       return;
     }
     this.store.finishJob(job.key, "failed", { errorCode: error.code, errorMessage: error.message }, now);
     if (job.tableKey) this.store.setTable(job.tableKey, { status: "failed", errorCode: error.code, errorMessage: error.message }, now);
-    await this.failRun(error);
+    this.failRun(error);
   }
 
-  private async failRun(error: { code: string; message: string }): Promise<void> {
+  private failRun(error: { code: string; message: string }): void {
     this.store.setRun({ status: "failed", phase: "failed", errorCode: error.code, errorMessage: error.message, finishedAt: Date.now() });
-    await this.runLog("error", "run failed", { code: error.code, error: error.message });
+    this.runLog("error", "run failed", { code: error.code, error: error.message });
   }
 
   private tableName(tableKey: string): string {
@@ -513,7 +508,7 @@ export class TaskCoordinator extends DurableObject<Env> {
    * Logs a run event; its D1 line is written by the next settle (or flushLogs), after what the event
    * dispatches: a D1 round trip per line no longer sits between a job's end and the next job's start.
    */
-  private async runLog(level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>): Promise<void> {
+  private runLog(level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>): void {
     const run = this.store.run();
     this.log[level](message, { runId: run?.id, taskId: run?.taskId, ...fields });
     if (run) this.pendingLogs.push({ runId: run.id, tenantId: run.tenantId, level, message, fields, time: Date.now() });

@@ -51,6 +51,9 @@ export interface CopyChunkResult {
   checksum: ChunkChecksum | null;
 }
 
+/** The smallest source table (pg_table_size) loaded with TRUNCATE + COPY FREEZE; see emptyFirst. */
+export const FREEZE_MIN_BYTES = 8 * 1024 * 1024;
+
 /**
  * Copies one chunk. Idempotency contract: everything happens in ONE target transaction that first removes
  * what this chunk owns on the target (the rows in its key range matching the filter; TRUNCATE for a
@@ -70,9 +73,6 @@ export interface CopyChunkResult {
  * finishTable, in one scan for all chunks and beside the primary key build (per chunk here, the scan of a
  * table without its key yet would read every chunk copied so far).
  */
-/** The smallest source table (pg_table_size) loaded with TRUNCATE + COPY FREEZE; see emptyFirst. */
-export const FREEZE_MIN_BYTES = 8 * 1024 * 1024;
-
 export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult> {
   const { source, table, targetRef, chunk, filter } = input;
   const where = chunkCondition(table, chunk, filter, literalBinder);
