@@ -15,6 +15,10 @@ beforeAll(async () => {
     await admin.query(`CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2))`);
     await admin.query(`INSERT INTO items SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 250) g`);
     await admin.query(`CREATE TABLE x (id int)`);
+    // Big and analyzed, so the planner picks the key's index for one id whatever autovacuum has done.
+    await admin.query(`CREATE TABLE lookup AS SELECT g AS id, g::text AS label FROM generate_series(1, 20000) g`);
+    await admin.query(`ALTER TABLE lookup ADD PRIMARY KEY (id)`);
+    await admin.query(`ANALYZE lookup`);
     await admin.query(`CREATE SEQUENCE s`);
   } finally {
     await admin.close();
@@ -150,10 +154,10 @@ describe.each(bothAdapters(inject("neonProxy"), WebSocket as never))("browser ov
 
   it("runs statements a cursor cannot hold directly, still read-only", async () => {
     expect(await runQuery(q, "SHOW TimeZone")).toMatchObject({ columns: [{ name: "TimeZone", type: "text" }], rows: [["UTC"]], truncated: false });
-    const plan = await runQuery(q, "EXPLAIN (COSTS OFF) SELECT * FROM items WHERE id = 1");
+    const plan = await runQuery(q, "EXPLAIN (COSTS OFF) SELECT * FROM lookup WHERE id = 1");
     expect(plan.columns).toEqual([{ name: "QUERY PLAN", type: "text" }]);
-    expect(plan.rows).toEqual([["Index Scan using items_pkey on items"], ["  Index Cond: (id = 1)"]]);
-    expect(await runQuery(q, "EXPLAIN (COSTS OFF) SELECT * FROM items WHERE id = 1", { limit: 1 })).toMatchObject({ rowCount: 1, truncated: true });
+    expect(plan.rows).toEqual([["Index Scan using lookup_pkey on lookup"], ["  Index Cond: (id = 1)"]]);
+    expect(await runQuery(q, "EXPLAIN (COSTS OFF) SELECT * FROM lookup WHERE id = 1", { limit: 1 })).toMatchObject({ rowCount: 1, truncated: true });
   });
 });
 
