@@ -67,7 +67,7 @@ export async function runBaseline(tool: BaselineTool, table: string | null, sour
   }
 }
 
-function runShell(text: string, env: Record<string, string>): Promise<ShellResult> {
+export function runShell(text: string, env: Record<string, string>): Promise<ShellResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn("bash", ["-o", "pipefail", "-c", text], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });

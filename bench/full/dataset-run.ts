@@ -3,6 +3,7 @@ import { runBaseline, unavailableReason, type BaselineTool } from "./baselines";
 import { cpuSplit } from "../cpu";
 import { runnerPid } from "../rss";
 import { breakdown, runnerJobs } from "./breakdown";
+import { floorSql, runFloor, type FloorSql } from "./floor";
 import { loadSource, type Dataset } from "./datasets";
 import { createFullLoadTask, runTask, type DtaasOptions } from "./dtaas";
 import { summarize, type DatasetResult, type Tool, type ToolResult, type ToolRun } from "./report";
@@ -28,7 +29,7 @@ export interface BenchContext {
   step(what: string): void;
 }
 
-export const TOOLS: Tool[] = ["pipe", "pg_dump", "pgcopydb", "dtaas"];
+export const TOOLS: Tool[] = ["pipe", "pg_dump", "pgcopydb", "floor", "dtaas"];
 
 export async function benchDataset(ctx: BenchContext, d: Dataset): Promise<DatasetResult> {
   const { server, api } = ctx;
@@ -40,9 +41,11 @@ export async function benchDataset(ctx: BenchContext, d: Dataset): Promise<Datas
     const stats = await loadSource(source, d);
     const sourceDigest = await digestOf(source, d.table);
     const sourceId = await api.createConnector(`bench ${sourceDb}`, sourceUrl);
+    const floor = ctx.tools.includes("floor") ? await floorSql(source, d) : null;
     const tools: ToolResult[] = TOOLS.filter((t) => ctx.tools.includes(t)).map((tool) => ({
       tool,
-      skipped: tool === "dtaas" ? null : unavailableReason(tool, server.major),
+      // The floor needs only psql, as the pipe does.
+      skipped: tool === "dtaas" ? null : unavailableReason(tool === "floor" ? "pipe" : tool, server.major),
       errors: [],
       runs: [],
       medianSeconds: null,
@@ -55,7 +58,7 @@ export async function benchDataset(ctx: BenchContext, d: Dataset): Promise<Datas
         if (t.skipped) continue;
         ctx.step(`${d.table}: ${t.tool}, run ${round} of ${ctx.runs}`);
         try {
-          const run = await copyOnce(ctx, d, t.tool, { sourceUrl, sourceId, sourceDigest });
+          const run = await copyOnce(ctx, d, t.tool, { sourceUrl, sourceId, sourceDigest, floor });
           t.runs.push(run);
           const ok = run.check.equal && run.check.hasPrimaryKey;
           ctx.step(`${d.table}: ${t.tool} ${run.seconds.toFixed(2)} s, target ${ok ? "equal with its key" : "WRONG (see the report)"}`);
@@ -79,7 +82,7 @@ async function copyOnce(
   ctx: BenchContext,
   d: Dataset,
   tool: Tool,
-  src: { sourceUrl: string; sourceId: string; sourceDigest: Awaited<ReturnType<typeof digestOf>> },
+  src: { sourceUrl: string; sourceId: string; sourceDigest: Awaited<ReturnType<typeof digestOf>>; floor: FloorSql | null },
 ): Promise<ToolRun> {
   const targetDb = await ctx.server.createDatabase(`${d.key}_${tool}`);
   const targetUrl = ctx.server.urlFor(targetDb);
@@ -98,13 +101,11 @@ async function copyOnce(
       await ctx.api.delete(`/tasks/${taskId}`);
       await ctx.api.delete(`/connectors/${targetId}`);
     } else {
-      if (tool === "pipe") {
-        // What a user of the pipe gets: the target table exists with its primary key before the COPY.
-        await target.unsafe(d.createSql);
-        await target.unsafe(d.keySql);
-      }
+      if (tool === "pipe" || tool === "floor") await target.unsafe(d.createSql);
+      // What a user of the pipe gets: the target table exists with its primary key before the COPY.
+      if (tool === "pipe") await target.unsafe(d.keySql);
       const cpu = cpuSplit(ctx.server.postmasterPid, await runnerPid(ctx.runnerUrl));
-      const r = await runBaseline(tool as BaselineTool, d.table, src.sourceUrl, targetUrl);
+      const r = tool === "floor" ? await runFloor(src.floor!, d, src.sourceUrl, targetUrl) : await runBaseline(tool as BaselineTool, d.table, src.sourceUrl, targetUrl);
       run = { seconds: r.seconds, cpu: cpu(), check: await checkTarget(target, d.table, src.sourceDigest) };
     }
     return run;

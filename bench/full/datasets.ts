@@ -15,6 +15,8 @@ export interface Dataset {
   rows: number;
   /** CREATE TABLE without its primary key. */
   createSql: string;
+  /** The primary key's one column. */
+  keyColumn: string;
   /** Adds the primary key (source after the load; the pipe's target before the copy). */
   keySql: string;
   loadSql: string;
@@ -28,6 +30,7 @@ function pgbench(scale: number): Dataset {
     table: "pgbench_accounts",
     rows,
     createSql: "CREATE TABLE public.pgbench_accounts (aid int NOT NULL, bid int, abalance int, filler char(84)) WITH (fillfactor = 100)",
+    keyColumn: "aid",
     keySql: "ALTER TABLE public.pgbench_accounts ADD PRIMARY KEY (aid)",
     loadSql: `INSERT INTO public.pgbench_accounts SELECT g, (g - 1) / 100000 + 1, 0, '' FROM generate_series(1, ${rows}) g`,
   };
@@ -43,6 +46,7 @@ function wide(scale: number): Dataset {
     createSql: `CREATE TABLE public.bench_wide (
       id bigint NOT NULL, customer_id int, sku text, quantity smallint, price numeric(12,2), discount double precision,
       created_at timestamptz, ship_date date, paid boolean, ref uuid, attrs jsonb, note text)`,
+    keyColumn: "id",
     keySql: "ALTER TABLE public.bench_wide ADD PRIMARY KEY (id)",
     loadSql: `INSERT INTO public.bench_wide SELECT g, ((g::bigint * 7919) % 100000)::int, 'SKU-' || lpad((g % 50000)::text, 6, '0'),
       (g % 20)::smallint, round((g % 100000) / 7.0, 2), (g % 1000) / 1000.0,

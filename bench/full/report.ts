@@ -6,7 +6,7 @@ import type { TargetCheck } from "./verify";
 
 /** The full-load benchmark's results: aligned text tables (targets reported, never asserted) and a JSON file. */
 
-export type Tool = "pipe" | "pg_dump" | "pgcopydb" | "dtaas";
+export type Tool = "pipe" | "pg_dump" | "pgcopydb" | "floor" | "dtaas";
 
 export interface ToolRun {
   seconds: number;
@@ -131,6 +131,11 @@ export function printReport(r: FullBenchReport): void {
     printTable(rows);
     for (const t of d.tools) if (t.skipped) console.log(`  ${t.tool} skipped: ${t.skipped}`);
     const dtaas = d.tools.find((t) => t.tool === "dtaas");
+    const floor = d.tools.find((t) => t.tool === "floor");
+    if (floor?.medianSeconds != null) {
+      const share = dtaas?.medianSeconds != null ? `; DTaaS s / floor s = ${n(dtaas.medianSeconds / floor.medianSeconds, 2)} (what the orchestration adds)` : "";
+      console.log(`  floor: DTaaS's own steps run by psql without orchestration (bench/full/floor.ts), a reference, not a user's tool${share}`);
+    }
     if (dtaas?.ratioVsPipe != null) console.log(`  target pipe s / DTaaS s ≥ ${TARGETS.ratio}: ${dtaas.ratioVsPipe >= TARGETS.ratio ? "met" : "MISSED"}`);
     const peaks = dtaas?.runs.map((x) => x.dtaas?.memory.peakMiB ?? NaN) ?? [];
     if (peaks.length) console.log(`  target runner peak RSS < ${TARGETS.rssMiB} MiB: ${peaks.every((p) => p < TARGETS.rssMiB) ? "met" : "MISSED"} (max ${n(Math.max(...peaks))} MiB)`);

@@ -1,14 +1,15 @@
 /**
  * `npm run bench -- [full] [--pg <superuser URL>] [--scale 20] [--only pgbench|wide] [--runs 1]
  *                   [--chunk-rows N] [--parallel-tables N] [--no-validate] [--poll-ms 2000]
- *                   [--tools pipe,pg_dump,pgcopydb,dtaas]`
+ *                   [--tools pipe,pg_dump,pgcopydb,floor,dtaas]`
  *
  * The full-load benchmark: pgbench_accounts (100,000 rows per scale unit) and a 12-column mixed-type table
  * (50,000 rows per scale unit), each copied by `psql COPY binary | psql COPY binary` (the reference),
- * `pg_dump | psql`, `pgcopydb clone` and DTaaS through the whole local stack (wrangler dev + copy runner),
- * on the stack's embedded PostgreSQL or the `--pg` server. Every copy is checked (count + md5 + primary key).
- * Reports the median seconds, rows/s, MB/s, pipe s / tool s and the runner's RSS; targets are reported,
- * never asserted. JSON goes to test-output/bench/full-<timestamp>.json.
+ * `pg_dump | psql`, `pgcopydb clone`, the `floor` (DTaaS's own steps run by psql, floor.ts) and DTaaS
+ * through the whole local stack (wrangler dev + copy runner), on the stack's embedded PostgreSQL or the
+ * `--pg` server. Every copy is checked (count + md5 + primary key). Reports the median seconds, rows/s,
+ * MB/s, pipe s / tool s and the runner's RSS; targets are reported, never asserted. JSON goes to
+ * test-output/bench/full-<timestamp>.json.
  */
 import { cpus } from "node:os";
 import { TaskOptions } from "../../engine/task-config";
