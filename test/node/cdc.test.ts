@@ -112,6 +112,40 @@ describe("change capture through the local stack", () => {
     expect(left).toHaveLength(0);
   }, 300_000);
 
+  it("refuses a table without a replica identity before anything is created on the source", async () => {
+    const { api, source, target, sourceId, targetId } = await setup("replident", `
+      CREATE TABLE public.items (id int PRIMARY KEY, name text);
+      CREATE TABLE public.audit (at timestamptz NOT NULL, what text);
+      INSERT INTO public.audit VALUES (now(), 'created');
+    `);
+    const task = (await api.expectOk("POST", "/tasks", { name: "replident", sourceId, targetId, mode: "full_load_and_cdc" })).id;
+    const { runId } = await api.expectOk("POST", `/tasks/${task}/start`);
+    const settled = async (id: string) => {
+      for (;;) {
+        const run = await api.expectOk("GET", `/runs/${id}`);
+        if (run.phase === "streaming" || (run.status !== "running" && run.status !== "queued")) return run;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    let run = await settled(runId);
+    expect(run.status).toBe("failed");
+    expect(run.error.code).toBe("REPLICA_IDENTITY_MISSING");
+    expect(run.error.message).toContain("public.audit has none");
+    const names = cdcNames(task);
+    const created = await source`SELECT slot_name FROM pg_replication_slots WHERE slot_name = ${names.slot}
+                                 UNION ALL SELECT pubname FROM pg_publication WHERE pubname = ${names.publication}`;
+    expect(created).toHaveLength(0);
+    // The application's writes still work, and with a replica identity the same task runs.
+    await source`UPDATE public.audit SET what = 'updated'`;
+    await source.unsafe("ALTER TABLE public.audit REPLICA IDENTITY FULL");
+    run = await settled((await api.expectOk("POST", `/tasks/${task}/start`)).runId);
+    expect([run.status, run.phase], JSON.stringify(run.error)).toEqual(["running", "streaming"]);
+    await source`UPDATE public.audit SET what = 'streamed'`;
+    await waitConverged(source, target, ["items", "audit"]);
+    await api.expectOk("POST", `/tasks/${task}/stop`);
+    expect((await api.delete(`/tasks/${task}`)).status).toBe(204);
+  }, 120_000);
+
   it("cdc mode propagates deletes, truncate and an added column", async () => {
     const { api, source, target, sourceId, targetId } = await setup("ddl", `
       CREATE TABLE public.items (id int PRIMARY KEY, name text);
