@@ -3,7 +3,8 @@ import { openPostgres } from "../db/postgres-js";
 import type { Queryable } from "../db/queryable";
 import { isAppError } from "../errors/app-error";
 import { createTestDatabases, type TestDatabases } from "../test-support/test-databases";
-import { assertReplicaIdentity, tablesWithoutReplicaIdentity } from "./replica-identity";
+import type { TableInfo } from "../catalog/types";
+import { assertPrimaryKeysForReplay, assertReplicaIdentity, tablesWithoutReplicaIdentity } from "./replica-identity";
 
 const TABLES = `
   CREATE TABLE keyed (id int PRIMARY KEY, v text);
@@ -78,5 +79,22 @@ describe("replica identity before change capture", () => {
     expect(error.message).toContain('public."Bare Table", public.keyed_nothing, public.lost_index, public.parts_eu have none');
     expect(error.message).toContain("REPLICA IDENTITY FULL");
     await expect(assertReplicaIdentity(db, [{ schema: "public", name: "keyed" }, { schema: "public", name: "parts_us" }])).resolves.toBeUndefined();
+  });
+});
+
+describe("full_load_and_cdc without a primary key", () => {
+  const table = (name: string, primaryKey: string[]) => ({ schema: "public", name, primaryKey }) as unknown as TableInfo;
+  it("refuses keyless tables with PRIMARY_KEY_REQUIRED, naming them", () => {
+    expect(() => assertPrimaryKeysForReplay([table("keyed", ["id"]), table("composite", ["a", "b"])])).not.toThrow();
+    let error: unknown;
+    try {
+      assertPrimaryKeysForReplay([table("keyed", ["id"]), table("events", []), table("Audit Log", [])]);
+    } catch (e) {
+      error = e;
+    }
+    if (!isAppError(error)) throw new Error("expected an AppError");
+    expect([error.code, error.status, error.retryable]).toEqual(["PRIMARY_KEY_REQUIRED", 400, false]);
+    expect(error.details).toEqual({ tables: ["public.events", "public.Audit Log"] });
+    expect(error.message).toContain("public.events, public.Audit Log have none");
   });
 });

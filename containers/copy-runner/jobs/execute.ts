@@ -7,7 +7,7 @@ import { finishTable } from "../../../engine/copy/finish";
 import { prepareTarget } from "../../../engine/ddl/prepare-target";
 import { qualify, quoteLiteral } from "../../../engine/ddl/quote";
 import { AppError } from "../../../engine/errors/app-error";
-import { assertReplicaIdentity } from "../../../engine/cdc/replica-identity";
+import { assertPrimaryKeysForReplay, assertReplicaIdentity } from "../../../engine/cdc/replica-identity";
 import { emptyStreamStats, runCdcStream, type CdcStreamStats } from "../../../engine/cdc/stream";
 import { addForeignKeys, planForeignKeys } from "../../../engine/ddl/foreign-keys";
 import type { CdcStreamJob, CopyChunkJob, FinishTableJob, ForeignKeysJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
@@ -66,6 +66,7 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
   // after the load cover everything the chunks missed (replays of what they saw converge by key).
   // Checked before the publication exists: publishing a table without a replica identity would make the
   // source refuse the application's own UPDATEs and DELETEs on it.
+  if (job.mode === "full_load_and_cdc") assertPrimaryKeysForReplay(selected);
   if (job.mode !== "full_load") await assertReplicaIdentity(borrowPostgres(source), selected);
   const cdc = job.mode === "full_load" ? null : await openSlot(job.taskId, job.source.url, selected);
   const prepared = await prepareTarget(source, target, pairs, job.options.targetTableMode);
