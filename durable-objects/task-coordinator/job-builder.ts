@@ -35,7 +35,12 @@ function buildJob(store: RunStore, run: RunRecord, job: JobRecord, source: Conne
   }
   if (job.kind === "cdc") {
     if (!run.cdc) throw new Error("a change capture job without a slot");
-    const tables = store.tables().map((t) => ({ table: t.prepared.table, targetTable: t.prepared.targetTable }));
+    // A keyless table's only copy recorded what it saw: the stream must not apply that again.
+    const tables = store.tables().map((t) => ({
+      table: t.prepared.table,
+      targetTable: t.prepared.targetTable,
+      copied: t.prepared.table.primaryKey.length === 0 ? (store.copiesOf(t.key)[0]?.snapshot ?? null) : null,
+    }));
     return { ...base, type: "cdc_stream", slot: run.cdc.slot, publication: run.cdc.publication, tables };
   }
   if (job.kind === "foreign_keys") {
@@ -68,5 +73,8 @@ function buildJob(store: RunStore, run: RunRecord, job: JobRecord, source: Conne
     validate: spec.options.validate,
     cleanRange: job.cleanRange,
     finish: table.prepared.chunks.length === 1 ? { created: table.prepared.created, checksum: table.validation === "pending" } : null,
+    // Changes replayed after the load converge by primary key; without one the replay skips what the
+    // copy saw (engine/cdc/copy-snapshot.ts).
+    recordSnapshot: spec.mode === "full_load_and_cdc" && info.primaryKey.length === 0,
   };
 }

@@ -1,3 +1,4 @@
+import type { CopySnapshot } from "../../engine/cdc/copy-snapshot";
 import type { CdcSlot, PreparedTable } from "../../engine/jobs/protocol";
 import type { RunSpec } from "./run-spec";
 import { batchBytes, type JobKind, type JobState, type JobStatus, type TableState, type TableStatus } from "./scheduling";
@@ -57,6 +58,8 @@ export interface JobRecord extends JobState {
   bytes: number;
   /** A finished copy's source checksum (validation); null otherwise. */
   checksum: { rows: number; hash: string } | null;
+  /** What a finished copy saw of the source, when its job asked (CopyChunkJob.recordSnapshot); null otherwise. */
+  snapshot: CopySnapshot | null;
   errorCode: string | null;
   errorMessage: string | null;
 }
@@ -253,15 +256,16 @@ export class RunStore {
   finishJob(
     key: string,
     status: JobStatus,
-    fields: { rows?: number; bytes?: number; checksum?: JobRecord["checksum"]; errorCode?: string; errorMessage?: string },
+    fields: { rows?: number; bytes?: number; checksum?: JobRecord["checksum"]; snapshot?: CopySnapshot | null; errorCode?: string; errorMessage?: string },
     now: number,
   ): void {
     this.sql.exec(
-      "UPDATE jobs SET status = ?, lease_until = NULL, rows = COALESCE(?, rows), bytes = COALESCE(?, bytes), checksum = ?, error_code = ?, error_message = ?, updated_at = ? WHERE key = ?",
+      "UPDATE jobs SET status = ?, lease_until = NULL, rows = COALESCE(?, rows), bytes = COALESCE(?, bytes), checksum = ?, snapshot = ?, error_code = ?, error_message = ?, updated_at = ? WHERE key = ?",
       status,
       fields.rows ?? null,
       fields.bytes ?? null,
       fields.checksum ? JSON.stringify(fields.checksum) : null,
+      fields.snapshot ? JSON.stringify(fields.snapshot) : null,
       fields.errorCode ?? null,
       fields.errorMessage ?? null,
       now,
@@ -287,7 +291,7 @@ export class RunStore {
   /** Puts a job back in line for another attempt; its superseded attempt id stops matching. */
   requeueJob(key: string, notBefore: number, fields: { cleanRange?: boolean; mismatch?: boolean; errorCode?: string; errorMessage?: string }, now: number): void {
     this.sql.exec(
-      `UPDATE jobs SET status = 'pending', attempt_id = NULL, lease_until = NULL, not_before = ?, rows = 0, bytes = 0, checksum = NULL,
+      `UPDATE jobs SET status = 'pending', attempt_id = NULL, lease_until = NULL, not_before = ?, rows = 0, bytes = 0, checksum = NULL, snapshot = NULL,
          clean_range = MAX(clean_range, ?), mismatches = mismatches + ?, error_code = ?, error_message = ?, updated_at = ? WHERE key = ?`,
       notBefore,
       fields.cleanRange ? 1 : 0,
@@ -326,6 +330,7 @@ function toJob(r: Row): JobRecord {
     rows: r.rows as number,
     bytes: r.bytes as number,
     checksum: r.checksum ? (JSON.parse(r.checksum as string) as JobRecord["checksum"]) : null,
+    snapshot: r.snapshot ? (JSON.parse(r.snapshot as string) as CopySnapshot) : null,
     errorCode: (r.error_code as string | null) ?? null,
     errorMessage: (r.error_message as string | null) ?? null,
   };

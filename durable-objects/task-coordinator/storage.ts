@@ -60,6 +60,8 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE jobs ADD COLUMN lane TEXT;`,
   // v5: a table's jobs, read on each of its events (RunStore.copiesOf, copiesLeft).
   `CREATE INDEX IF NOT EXISTS jobs_table ON jobs (table_key, kind);`,
+  // v6: what a finished copy saw of the source (JSON of CopySnapshot), for the change stream after the load.
+  `ALTER TABLE jobs ADD COLUMN snapshot TEXT;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -293,7 +293,7 @@ export class TaskCoordinator extends DurableObject<Env> {
     }
     const tableKey = job.tableKey!;
     if (outcome.type === "copy_chunk") {
-      this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes, checksum: outcome.checksum }, now);
+      this.store.finishJob(job.key, "done", { rows: outcome.rows, bytes: outcome.bytes, checksum: outcome.checksum, snapshot: outcome.snapshot }, now);
       if (outcome.finish) {
         this.tableFinished(run, job, tableKey, outcome.finish, now);
       } else if (this.store.copiesLeft(tableKey) === 0) {

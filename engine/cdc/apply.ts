@@ -7,6 +7,7 @@ import { classifyError } from "../errors/classify";
 import { columnLiteral, deleteRowSql, deleteSql, textArrayLiteral, updateRowSql, updateSql, upsertSql, type TargetColumn } from "./apply-sql";
 import { TableBatch, text, type RowValue } from "./collapse";
 import { UNCHANGED_TOAST, type ColumnValue, type Relation } from "./decode";
+import { CopiedBefore, type CopySnapshot } from "./copy-snapshot";
 import { formatLsn, parseLsn, type Lsn } from "./lsn";
 import type { Change, TransactionPiece } from "./read";
 import { SESSION_PARAMETERS } from "../plan/session";
@@ -32,6 +33,11 @@ import { addMissingColumns, describeTarget, missingColumns, type TargetTable, ty
 export interface TableMapping {
   source: TableRef;
   target: TableRef;
+  /**
+   * What the table's copy saw of the source (full_load_and_cdc, a table without primary key): changes
+   * of transactions the copy already holds are skipped, since without a key a replay would add rows twice.
+   */
+  copied?: CopySnapshot | null;
 }
 
 export interface ApplyOptions {
@@ -54,6 +60,8 @@ export interface ApplyResult {
   transactions: number;
   /** Source transactions skipped as already covered by the checkpoint. */
   skipped: number;
+  /** Row changes (truncates one per table) skipped because the table's copy already holds them. */
+  alreadyCopied: number;
   /** The checkpoint now stored: commit LSN of the last transaction applied, ever. */
   checkpoint: Lsn;
 }
@@ -104,12 +112,16 @@ export class ApplyTarget {
   readonly tables = new Map<string, TableState>();
   /** The state of each Relation message's object (the decoder makes one per message): no lookup by name. */
   readonly byRelation = new WeakMap<Relation, TableState>();
+  /** Tables whose copy's snapshot decides which replayed changes it already holds, by source name. */
+  readonly copied: ReadonlyMap<string, CopiedBefore>;
   dead = false;
 
   private constructor(
     readonly sql: postgres.Sql,
     readonly options: ApplyOptions,
-  ) {}
+  ) {
+    this.copied = new Map(options.mapping.filter((m) => m.copied).map((m) => [relationKey(m.source), new CopiedBefore(m.copied!)]));
+  }
 
   static async connect(targetUrl: string, options: ApplyOptions): Promise<ApplyTarget> {
     const sql = openApplyConnection(targetUrl);
@@ -160,7 +172,7 @@ export class ApplySession {
   private openXid: number | null = null;
   private foldedAny = false;
   private lastSeen = 0n;
-  private readonly result = { applied: 0, transactions: 0, skipped: 0 };
+  private readonly result = { applied: 0, transactions: 0, skipped: 0, alreadyCopied: 0 };
   /** Statements sent for the batch being applied, and the completion of the batch before it. */
   private sent: Promise<unknown>[] = [];
   private previous: Promise<unknown> | null = null;
@@ -212,9 +224,16 @@ export class ApplySession {
         }
         const ordered = this.options.orderedThrough !== undefined && piece.commitLsn <= this.options.orderedThrough;
         if (!ordered && piece.changes.length > 0) this.foldedAny = true;
+        let alreadyCopied = 0;
         for (const change of piece.changes) {
           if (change.kind === "truncate") {
-            await this.truncate(change);
+            const relations = change.relations.filter((r) => !this.copiedBefore(r, piece));
+            alreadyCopied += change.relations.length - relations.length;
+            if (relations.length > 0) await this.truncate({ ...change, relations });
+            continue;
+          }
+          if (this.copiedBefore(change.relation, piece)) {
+            alreadyCopied++;
             continue;
           }
           const state = this.known(change.relation) ?? (await this.stateFor(change.relation));
@@ -225,7 +244,8 @@ export class ApplySession {
           // time, each statement meets the state the source's row change met.
           if (ordered) this.flush(state);
         }
-        this.result.applied += piece.changes.length;
+        this.result.applied += piece.changes.length - alreadyCopied;
+        this.result.alreadyCopied += alreadyCopied;
         if (piece.final) {
           this.result.transactions++;
           this.lastApplied = piece.commitLsn;
@@ -239,6 +259,11 @@ export class ApplySession {
       this.previous = batch;
       await previous;
     });
+  }
+
+  /** The table's copy already holds this transaction's changes (TableMapping.copied). */
+  private copiedBefore(relation: TableRef, piece: TransactionPiece): boolean {
+    return this.target.copied.get(relationKey(relation))?.saw(piece.xid, piece.commitLsn) ?? false;
   }
 
   /** Stores the checkpoint and commits; refuses while a source transaction is only partly applied. */
@@ -487,3 +512,5 @@ function openApplyConnection(url: string): postgres.Sql {
     connection: { ...SESSION_PARAMETERS, application_name: "dtaas-cdc-apply" },
   });
 }
+
+const relationKey = (ref: TableRef) => JSON.stringify([ref.schema, ref.name]);

@@ -3,8 +3,7 @@ import { openPostgres } from "../db/postgres-js";
 import type { Queryable } from "../db/queryable";
 import { isAppError } from "../errors/app-error";
 import { createTestDatabases, type TestDatabases } from "../test-support/test-databases";
-import type { TableInfo } from "../catalog/types";
-import { assertPrimaryKeysForReplay, assertReplicaIdentity, tablesWithoutReplicaIdentity } from "./replica-identity";
+import { assertReplicaIdentity, tablesWithoutReplicaIdentity } from "./replica-identity";
 
 const TABLES = `
   CREATE TABLE keyed (id int PRIMARY KEY, v text);
@@ -82,19 +81,3 @@ describe("replica identity before change capture", () => {
   });
 });
 
-describe("full_load_and_cdc without a primary key", () => {
-  const table = (name: string, primaryKey: string[]) => ({ schema: "public", name, primaryKey }) as unknown as TableInfo;
-  it("refuses keyless tables with PRIMARY_KEY_REQUIRED, naming them", () => {
-    expect(() => assertPrimaryKeysForReplay([table("keyed", ["id"]), table("composite", ["a", "b"])])).not.toThrow();
-    let error: unknown;
-    try {
-      assertPrimaryKeysForReplay([table("keyed", ["id"]), table("events", []), table("Audit Log", [])]);
-    } catch (e) {
-      error = e;
-    }
-    if (!isAppError(error)) throw new Error("expected an AppError");
-    expect([error.code, error.status, error.retryable]).toEqual(["PRIMARY_KEY_REQUIRED", 400, false]);
-    expect(error.details).toEqual({ tables: ["public.events", "public.Audit Log"] });
-    expect(error.message).toContain("public.events, public.Audit Log have none");
-  });
-});

@@ -1,4 +1,4 @@
-import type { TableInfo, TableRef } from "../catalog/types";
+import type { TableRef } from "../catalog/types";
 import type { Queryable } from "../db/queryable";
 import { AppError } from "../errors/app-error";
 
@@ -50,22 +50,3 @@ export async function assertReplicaIdentity(db: Queryable, tables: readonly Tabl
   );
 }
 
-/**
- * Refuses `full_load_and_cdc` of tables without a primary key. Change capture starts at the slot's
- * consistent point, before each table's copy reads its snapshot, so changes committed in between are
- * both in the copied rows and replayed after the load. A primary key makes the replay converge (upserts
- * and deletes by key); without one a replayed INSERT adds the row a second time.
- */
-export function assertPrimaryKeysForReplay(tables: readonly TableInfo[]): void {
-  const keyless = tables.filter((t) => t.primaryKey.length === 0).map((t) => `${t.schema}.${t.name}`);
-  if (keyless.length === 0) return;
-  const shown = keyless.slice(0, LISTED).join(", ") + (keyless.length > LISTED ? ` and ${keyless.length - LISTED} more` : "");
-  throw new AppError(
-    "PRIMARY_KEY_REQUIRED",
-    `full_load_and_cdc needs a primary key on every table, and ${shown} ${keyless.length === 1 ? "has" : "have"} none: ` +
-      "changes made while the table is copied are replayed after the load, and only a key tells a replayed row " +
-      "from a new one (without it they would be duplicated). Add a primary key, copy the table with mode " +
-      "full_load, or capture its changes into an empty target with mode cdc.",
-    { status: 400, details: { tables: keyless } },
-  );
-}

@@ -1,3 +1,4 @@
+import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { TableRef } from "../catalog/types";
 import { prepareTarget } from "../ddl/prepare-target";
@@ -6,6 +7,8 @@ import { tableDigest } from "../test-support/table-digest";
 import { readTableInfo } from "../test-support/table-info";
 import { connect, createTestDatabases, type TestDatabases } from "../test-support/test-databases";
 import { transferTable } from "../test-support/transfer";
+import { CopiedBefore } from "../cdc/copy-snapshot";
+import { parseLsn } from "../cdc/lsn";
 import { copyChunk } from "./copy-chunk";
 
 const ref = (name: string): TableRef => ({ schema: "public", name });
@@ -51,6 +54,42 @@ describe("copyChunk", () => {
     const result = await expectEqual("no_key", 1000, 1);
     expect(result.chunks).toEqual([{ index: 0, lo: null, hi: null, wholeTable: true }]);
   });
+  it("records what a copy saw of the source: transactions committed before it, not those in progress or begun after", async () => {
+    await dbs.source.unsafe("CREATE TABLE seen (v text)");
+    const table = await readTableInfo(dbs.source, ref("seen"));
+    await prepareTarget(dbs.source, dbs.target, [{ table, targetRef: ref("seen") }]);
+    const xidOf = async (sql: postgres.Sql | postgres.TransactionSql, v: string) => {
+      const [row] = await sql<{ xid: string }[]>`INSERT INTO seen VALUES (${v}) RETURNING txid_current()::text AS xid`;
+      return Number(BigInt(row!.xid) & 0xffffffffn);
+    };
+    const before = await dbs.source.begin((tx) => xidOf(tx, "before"));
+    const [wal] = await dbs.source<{ lsn: string }[]>`SELECT pg_current_wal_insert_lsn()::text AS lsn`;
+    const committedBy = wal!.lsn;
+    const holder = connect(dbs.sourceUrl, 1);
+    let release!: () => void;
+    let inProgress!: number;
+    const started = new Promise<void>((ready) => {
+      void holder.begin(async (tx) => {
+        inProgress = await xidOf(tx, "in progress");
+        ready();
+        await new Promise<void>((r) => (release = r));
+      });
+    });
+    await started;
+    const chunk = { index: 0, lo: null, hi: null, wholeTable: true };
+    const result = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("seen"), chunk, validate: true, recordSnapshot: true });
+    release();
+    await holder.end();
+    const after = await dbs.source.begin((tx) => xidOf(tx, "after"));
+    expect([result.rows, result.checksum?.rows]).toEqual([1, 1]);
+    const copied = new CopiedBefore(result.snapshot!);
+    const at = parseLsn(result.snapshot!.lsn);
+    expect(parseLsn(committedBy)).toBeLessThanOrEqual(at);
+    expect([copied.saw(before, parseLsn(committedBy)), copied.saw(inProgress, at), copied.saw(after, at)]).toEqual([true, false, false]);
+    const plain = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("seen"), chunk });
+    expect([plain.rows, plain.snapshot]).toEqual([3, null]);
+  });
+
   it("copies empty tables", async () => {
     await expectEqual("empty_key", 1000, 1);
     await expectEqual("empty_no_key", 1000, 1);

@@ -12,7 +12,8 @@ import { copyIn, copyOut, type CopyHandle } from "./copy-stream";
 import { createPump, type CopyPump } from "./copy-pump";
 import type { DedicatedCache } from "./dedicated-cache";
 import { openDedicated, releaseDedicated } from "./dedicated-connection";
-import { checksumAtSnapshot, exportSnapshot } from "./source-snapshot";
+import { beginSourceSnapshot, checksumAtSnapshot } from "./source-snapshot";
+import type { CopySnapshot } from "../cdc/copy-snapshot";
 
 export interface CopyChunkInput {
   /** postgres:// URLs: the copy opens its own connection to each side (see dedicated-connection.ts). */
@@ -38,6 +39,12 @@ export interface CopyChunkInput {
   onProgress?: (bytes: number) => void;
   /** Checksum the chunk's rows on the source, at the COPY's own snapshot (see `copyChunk`). */
   validate?: boolean;
+  /**
+   * Return what the COPY saw of the source (`snapshot`): change capture replaying changes after the
+   * load skips the transactions this copy already holds. The source must be a primary (it reads the
+   * WAL insert position).
+   */
+  recordSnapshot?: boolean;
   /** Idle connections to take from and give back to; without it each chunk opens and closes its own. */
   connections?: DedicatedCache;
 }
@@ -49,6 +56,8 @@ export interface CopyChunkResult {
   bytes: number;
   /** With `validate`: the checksum of the rows the COPY read, for finishTable to compare with the target's. */
   checksum: ChunkChecksum | null;
+  /** With `recordSnapshot`: what the COPY saw of the source. */
+  snapshot: CopySnapshot | null;
 }
 
 /** The smallest source table (pg_table_size) loaded with TRUNCATE + COPY FREEZE; see emptyFirst. */
@@ -71,7 +80,8 @@ export const FREEZE_MIN_BYTES = 8 * 1024 * 1024;
  * connection checksums the source rows in that snapshot while the COPY streams, so both read the same rows
  * even while the source is written. The target side is checksummed once the whole table is copied, by
  * finishTable, in one scan for all chunks and beside the primary key build (per chunk here, the scan of a
- * table without its key yet would read every chunk copied so far).
+ * table without its key yet would read every chunk copied so far). With `recordSnapshot` the source COPY
+ * runs in such a transaction too, and the result says what it saw (engine/cdc/copy-snapshot.ts).
  */
 export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult> {
   const { source, table, targetRef, chunk, filter } = input;
@@ -101,19 +111,25 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
   const dst = open(input.target);
   // With validation, a third connection checksums the source rows in the COPY's snapshot (source-snapshot.ts).
   const checker = input.validate ? open(source) : null;
+  // The source COPY runs in a transaction of its own only when its snapshot is shared or recorded.
+  const sourceTxn = input.validate === true || input.recordSnapshot === true;
   let failed = true;
   let out: CopyHandle<Readable> | undefined;
   let pump: CopyPump | undefined;
   let sourceSum: Promise<ChunkChecksum> | undefined;
   try {
     // All connect at once (the checker's first statement only connects it, outside any transaction).
-    // Without validation the source needs no transaction: one COPY statement reads one snapshot. The
-    // target's is one simple-protocol message: the transaction is open and the range cleared before any
-    // data moves.
-    const [snapshot, results] = await Promise.all([checker ? exportSnapshot(src) : null, dst.unsafe(begin), checker?.unsafe("SELECT 1")]);
+    // Without validation or a recorded snapshot the source needs no transaction: one COPY statement
+    // reads one snapshot. The target's is one simple-protocol message: the transaction is open and the
+    // range cleared before any data moves.
+    const [snapshot, results] = await Promise.all([
+      sourceTxn ? beginSourceSnapshot(src, { export: checker !== null, record: input.recordSnapshot === true }) : null,
+      dst.unsafe(begin),
+      checker?.unsafe("SELECT 1"),
+    ]);
     const opened = results as unknown as { partitioned: boolean; generated: string[] }[][];
-    if (snapshot !== null) {
-      sourceSum = checksumAtSnapshot(checker!, snapshot, table, chunk, filter);
+    if (snapshot?.exported) {
+      sourceSum = checksumAtSnapshot(checker!, snapshot.exported, table, chunk, filter);
       // Marks the rejection handled for a copy that fails first; the finally block waits for it to settle.
       sourceSum.catch(() => {});
     }
@@ -136,17 +152,17 @@ export async function copyChunk(input: CopyChunkInput): Promise<CopyChunkResult>
     const checksum = sourceSum ? await sourceSum : null;
     await dst.unsafe("COMMIT");
     failed = false;
-    return { rows: stored, bytes, checksum };
+    return { rows: stored, bytes, checksum, snapshot: snapshot?.copy ?? null };
   } finally {
     pump?.abandon();
     if (failed && out) await stopSource(out);
     // The source snapshot's transaction (on `src`) outlives the checksum's import of it.
     await sourceSum?.catch(() => {});
     // A committed chunk's connections go back to the cache, the source's once its snapshot transaction
-    // (validation) is rolled back. Else: after a commit nothing waits on the sessions' ends; after a
-    // failure they are destroyed before returning.
+    // (validation, recorded snapshot) is rolled back. Else: after a commit nothing waits on the sessions'
+    // ends; after a failure they are destroyed before returning.
     const cache = failed ? undefined : input.connections;
-    if (cache && checker) await src.unsafe("ROLLBACK").catch(() => (failed = true));
+    if (cache && sourceTxn) await src.unsafe("ROLLBACK").catch(() => (failed = true));
     if (cache && !failed) {
       cache.give(input.target, dst);
       for (const sql of checker ? [src, checker] : [src]) cache.give(source, sql);

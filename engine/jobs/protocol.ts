@@ -66,6 +66,9 @@ export const ChunkSchema = z.object({
   wholeTable: z.boolean(),
 });
 
+/** engine/cdc/copy-snapshot.ts CopySnapshot. */
+export const CopySnapshotSchema = z.object({ xmin: z.string(), xmax: z.string(), xip: z.array(z.string()), lsn: z.string() });
+
 const JobBase = z.object({
   taskId: z.string(),
   runId: z.string(),
@@ -105,6 +108,11 @@ export const CopyChunkJob = JobBase.extend({
    * round trip through the coordinator and the queue between the two jobs.
    */
   finish: z.object({ created: z.boolean(), checksum: z.boolean() }).nullable().default(null),
+  /**
+   * Report what the COPY saw of the source (the outcome's `snapshot`): a table without primary key in a
+   * run whose changes are replayed after the load, where the replay must skip what the copy holds.
+   */
+  recordSnapshot: z.boolean().default(false),
 });
 export type CopyChunkJob = z.infer<typeof CopyChunkJob>;
 
@@ -136,7 +144,11 @@ export const CdcStreamJob = JobBase.extend({
   type: z.literal("cdc_stream"),
   slot: z.string(),
   publication: z.string(),
-  tables: z.array(z.object({ table: TableInfoSchema, targetTable: TableRef })),
+  /**
+   * `copied`: what the table's copy saw of the source (a table without primary key in full_load_and_cdc):
+   * changes of transactions it already holds are not applied again. Null otherwise.
+   */
+  tables: z.array(z.object({ table: TableInfoSchema, targetTable: TableRef, copied: CopySnapshotSchema.nullable().default(null) })),
 });
 export type CdcStreamJob = z.infer<typeof CdcStreamJob>;
 
@@ -223,6 +235,8 @@ export const JobOutcome = z.discriminatedUnion("type", [
     checksum: ChunkChecksum.nullable(),
     /** With the job's `finish`: the table finished too. */
     finish: TableFinished.nullable().default(null),
+    /** With the job's `recordSnapshot`: what the COPY saw of the source. */
+    snapshot: CopySnapshotSchema.nullable().default(null),
   }),
   z.object({ type: z.literal("finish_table"), ...TableFinished.shape }),
   z.object({

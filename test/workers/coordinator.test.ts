@@ -33,6 +33,28 @@ function prepared(name: string, chunks: number, sizeBytes = 8192): PreparedTable
   };
 }
 
+/**
+ * A change capture task on a real source database (`ddl` in it) whose publication and slot exist as
+ * prepare would have made them, started: the run waits for its prepare job.
+ */
+async function startCdcRun(label: string, mode: "cdc" | "full_load_and_cdc", tables: string[], ddl: string) {
+  const { cdcNames } = await import("../../engine/cdc/slot");
+  const { adminSql, createDatabase, pgUrlFor } = await import("./support/postgres");
+  const db = await createDatabase(label, (sql) => sql.unsafe(ddl));
+  const { client } = await signUp();
+  const source = (await client.post("/connectors", { name: "s", url: pgUrlFor(db) })).json.id;
+  const target = (await client.post("/connectors", { name: "t", url: "postgres://u:p@127.0.0.1:1/t" })).json.id;
+  const task = (await client.post("/tasks", { name: "c", sourceId: source, targetId: target, mode, options: { retryDelaySeconds: 0 } })).json;
+  const names = cdcNames(task.id);
+  const sql = adminSql(db);
+  await sql.unsafe(`create publication "${names.publication}" for table ${tables.map((t) => `public.${t}`).join(", ")}`);
+  const [slot] = await sql.unsafe<{ lsn: string }[]>(`select lsn::text from pg_create_logical_replication_slot('${names.slot}', 'pgoutput')`);
+  const { runId } = (await client.post(`/tasks/${task.id}/start`)).json;
+  const stub = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
+  const cdc = { slot: names.slot, publication: names.publication, consistentPoint: slot!.lsn };
+  return { client, task, runId: runId as string, stub, names, sql, cdc };
+}
+
 async function startRun(options: Record<string, unknown> = {}) {
   const { client } = await signUp();
   const source = (await client.post("/connectors", { name: "s", url: "postgres://u:source-pw@127.0.0.1:1/s" })).json.id;
@@ -480,21 +502,7 @@ describe("TaskCoordinator", () => {
 
 describe("TaskCoordinator change capture", () => {
   it("streams after prepare, records LSN and lag across attempts, and drops the slot and publication when stopped", async () => {
-    const { cdcNames } = await import("../../engine/cdc/slot");
-    const { adminSql, createDatabase, pgUrlFor } = await import("./support/postgres");
-    const db = await createDatabase("cdc_do", (sql) => sql.unsafe("create table public.a (id int primary key)"));
-    const { client } = await signUp();
-    const source = (await client.post("/connectors", { name: "s", url: pgUrlFor(db) })).json.id;
-    const target = (await client.post("/connectors", { name: "t", url: "postgres://u:p@127.0.0.1:1/t" })).json.id;
-    const task = (await client.post("/tasks", { name: "c", sourceId: source, targetId: target, mode: "cdc", options: { retryDelaySeconds: 0 } })).json;
-    const names = cdcNames(task.id);
-    const sql = adminSql(db);
-    await sql.unsafe(`create publication "${names.publication}" for table public.a`);
-    const [slot] = await sql.unsafe<{ lsn: string }[]>(`select lsn::text from pg_create_logical_replication_slot('${names.slot}', 'pgoutput')`);
-
-    const { runId } = (await client.post(`/tasks/${task.id}/start`)).json;
-    const stub = env.TASK_COORDINATOR.get(env.TASK_COORDINATOR.idFromName(task.id));
-    const cdc = { slot: names.slot, publication: names.publication, consistentPoint: slot!.lsn };
+    const { client, task, runId, stub, names, sql, cdc } = await startCdcRun("cdc_do", "cdc", ["a"], "create table public.a (id int primary key)");
     await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [{ ...prepared("a", 0), chunks: [] }], cdc } });
     let run = (await client.get(`/runs/${runId}`)).json;
     expect(run).toMatchObject({ status: "running", phase: "streaming", cdc: { slot: names.slot, changesApplied: 0 } });
@@ -534,6 +542,34 @@ describe("TaskCoordinator change capture", () => {
     expect(await report(second, figures(11, "0/2200"))).toEqual({ accepted: false });
     const left = await sql.unsafe(`select slot_name from pg_replication_slots where slot_name = '${names.slot}' union all select pubname from pg_publication where pubname = '${names.publication}'`);
     expect(left).toHaveLength(0);
+    expect((await client.delete(`/tasks/${task.id}`)).status).toBe(204);
+  });
+
+  it("hands a keyless table's copy snapshot from its copy job to the change stream (full_load_and_cdc)", async () => {
+    const ddl = "create table public.a (id int primary key); create table public.k (v text)";
+    const { client, task, runId, stub, cdc } = await startCdcRun("cdc_keyless", "full_load_and_cdc", ["a", "k"], ddl);
+    const keyless = prepared("k", 1);
+    keyless.table.primaryKey = [];
+    keyless.chunks = [{ index: 0, lo: null, hi: null, wholeTable: true }];
+    await stub.runnerEvent({ event: "succeeded", ...ids(task, runId, await attemptOf(stub, "prepare")), outcome: { type: "prepare", tables: [prepared("a", 1), keyless], cdc } });
+    expect(await payloadOf(stub, await attemptOf(stub, chunkKey("a", 0)))).toMatchObject({ recordSnapshot: false });
+    expect(await payloadOf(stub, await attemptOf(stub, chunkKey("k", 0)))).toMatchObject({ recordSnapshot: true });
+    const seen = { xmin: "750", xmax: "754", xip: ["751"], lsn: "0/16B3748" };
+    for (const [table, snapshot] of [["a", null], ["k", seen]] as const) {
+      await stub.runnerEvent({
+        event: "succeeded",
+        ...ids(task, runId, await attemptOf(stub, chunkKey(table, 0))),
+        outcome: { type: "copy_chunk", rows: 10, bytes: 100, checksum: { rows: 10, hash: "h" }, finish: { skipped: [], checksums: [{ index: 0, rows: 10, hash: "h" }] }, snapshot },
+      });
+    }
+    expect((await client.get(`/runs/${runId}`)).json).toMatchObject({ status: "running", phase: "streaming" });
+    const stream = await payloadOf(stub, await attemptOf(stub, "cdc"));
+    expect(stream).toMatchObject({ type: "cdc_stream" });
+    expect((stream as { tables: { table: { name: string }; copied: unknown }[] }).tables.map((t) => [t.table.name, t.copied])).toEqual([
+      ["a", null],
+      ["k", seen],
+    ]);
+    expect((await client.post(`/tasks/${task.id}/stop`)).json).toEqual({ status: "stopped" });
     expect((await client.delete(`/tasks/${task.id}`)).status).toBe(204);
   });
 

@@ -112,6 +112,7 @@ describe("a batch of copy jobs", () => {
         validate: true,
         cleanRange: false,
         finish: { created: prepared!.created, checksum: true },
+        recordSnapshot: false,
       });
     }
     return jobs;

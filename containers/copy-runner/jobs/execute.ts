@@ -7,7 +7,7 @@ import { finishTable } from "../../../engine/copy/finish";
 import { prepareTarget } from "../../../engine/ddl/prepare-target";
 import { qualify, quoteLiteral } from "../../../engine/ddl/quote";
 import { AppError } from "../../../engine/errors/app-error";
-import { assertPrimaryKeysForReplay, assertReplicaIdentity } from "../../../engine/cdc/replica-identity";
+import { assertReplicaIdentity } from "../../../engine/cdc/replica-identity";
 import { emptyStreamStats, runCdcStream, type CdcStreamStats } from "../../../engine/cdc/stream";
 import { addForeignKeys, planForeignKeys } from "../../../engine/ddl/foreign-keys";
 import type { CdcStreamJob, CopyChunkJob, FinishTableJob, ForeignKeysJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
@@ -66,7 +66,6 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
   // after the load cover everything the chunks missed (replays of what they saw converge by key).
   // Checked before the publication exists: publishing a table without a replica identity would make the
   // source refuse the application's own UPDATEs and DELETEs on it.
-  if (job.mode === "full_load_and_cdc") assertPrimaryKeysForReplay(selected);
   if (job.mode !== "full_load") await assertReplicaIdentity(borrowPostgres(source), selected);
   const cdc = job.mode === "full_load" ? null : await openSlot(job.taskId, job.source.url, selected);
   const prepared = await prepareTarget(source, target, pairs, job.options.targetTableMode);
@@ -109,6 +108,7 @@ async function copy(job: CopyChunkJob, pools: Pools, progress: Progress): Promis
       progress.bytes = bytes;
     },
     validate: job.validate,
+    recordSnapshot: job.recordSnapshot,
     connections: pools.dedicated,
   });
   progress.rows = result.rows;
@@ -126,7 +126,7 @@ async function copy(job: CopyChunkJob, pools: Pools, progress: Progress): Promis
       })
     : null;
   if (finished) progress.finishMs = Math.round(performance.now() - started);
-  return { type: "copy_chunk", rows: result.rows, bytes: result.bytes, checksum: result.checksum, finish: finished };
+  return { type: "copy_chunk", rows: result.rows, bytes: result.bytes, checksum: result.checksum, finish: finished, snapshot: result.snapshot };
 }
 
 async function finish(job: FinishTableJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
@@ -148,7 +148,7 @@ async function cdcStream(job: CdcStreamJob, progress: Progress, signal: AbortSig
     slot: job.slot,
     publication: job.publication,
     taskId: job.taskId,
-    mapping: job.tables.map((t) => ({ source: { schema: t.table.schema, name: t.table.name }, target: t.targetTable })),
+    mapping: job.tables.map((t) => ({ source: { schema: t.table.schema, name: t.table.name }, target: t.targetTable, copied: t.copied })),
     signal,
     stats: progress.cdc,
   });
