@@ -342,23 +342,32 @@ export class ApplySession {
     this.send(updateSql(state.target.ref, state.keyColumns, sent.map((x) => x.c)), params);
   }
 
-  /** Update or delete on a table without primary key: the first row equal to the old row (REPLICA IDENTITY FULL). */
+  /**
+   * Update or delete on a target table without primary key: the first row equal to the old row (REPLICA
+   * IDENTITY FULL), or else to the source's replica identity columns (a unique index, USING INDEX, or a
+   * source primary key the target lacks), taken from the old key or, for an update that left them as they
+   * were (no old tuple sent), from the new row.
+   */
   private applyUnkeyedAlone(state: TableState, change: Exclude<Change, { kind: "truncate" | "insert" }>): void {
-    const { schema, name } = change.relation;
-    if (change.old?.kind !== "full") {
+    const match = change.old?.kind === "full" ? state.columns.map((_, i) => i) : identityColumns(state, change.relation);
+    const from = change.old ?? (change.kind === "update" ? { values: change.new } : null);
+    const old = from ? match.map((i) => from.values[state.positions[i]!]) : [];
+    if (match.length === 0 || !from || old.some((v) => v === UNCHANGED_TOAST)) {
+      const { schema, name } = change.relation;
       throw new AppError(
         "NO_PRIMARY_KEY",
-        `${schema}.${name} has no primary key on the target and its ${change.kind}s carry no old row: give the source table a primary key or REPLICA IDENTITY FULL.`,
+        `${schema}.${name} has no primary key on the target and its ${change.kind}s do not say which row they change: give the source table a primary key, a replica identity index, or REPLICA IDENTITY FULL.`,
         { status: 400, details: { table: { schema, name } } },
       );
     }
-    const old = state.positions.map((p) => text(change.old!.values[p]));
+    const columns = match.map((i) => state.columns[i]!);
+    const values = old.map((v) => text(v));
     if (change.kind === "delete") {
-      this.send(deleteRowSql(state.target.ref, state.columns), old);
+      this.send(deleteRowSql(state.target.ref, columns), values);
       return;
     }
     const sent = sentColumns(state, change.new);
-    this.send(updateRowSql(state.target.ref, state.columns, sent.map((x) => x.c)), [...old, ...sent.map((x) => x.v)]);
+    this.send(updateRowSql(state.target.ref, columns, sent.map((x) => x.c)), [...values, ...sent.map((x) => x.v)]);
   }
 
   /**
@@ -514,3 +523,12 @@ function openApplyConnection(url: string): postgres.Sql {
 }
 
 const relationKey = (ref: TableRef) => JSON.stringify([ref.schema, ref.name]);
+
+/**
+ * Positions (in state.columns) of the relation's replica identity columns; none unless the target writes
+ * every one of them (matching on part of the identity could change another row).
+ */
+function identityColumns(state: TableState, relation: Relation): number[] {
+  const found = state.positions.flatMap((p, i) => (relation.columns[p]?.isKey ? [i] : []));
+  return found.length === relation.columns.filter((c) => c.isKey).length ? found : [];
+}

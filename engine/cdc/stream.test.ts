@@ -6,7 +6,7 @@ import { createCdcFixture, type CdcFixture } from "./cdc-test-setup";
 import { parseLsn } from "./lsn";
 import { emptyStreamStats, runCdcStream, type CdcStreamInput, type CdcStreamStats } from "./stream";
 
-const TABLES = ["accounts", "pairs", "words", "counters", "docs", "bag", "big", "fixed"];
+const TABLES = ["accounts", "pairs", "words", "counters", "docs", "bag", "big", "fixed", "coded"];
 const DDL = `
   CREATE TABLE accounts (id int8 PRIMARY KEY, owner text, balance numeric(14,2), updated timestamptz, tags text[]);
   CREATE TABLE pairs (a int4, b text, v float8, PRIMARY KEY (a, b));
@@ -15,7 +15,9 @@ const DDL = `
   CREATE TABLE docs (id int PRIMARY KEY, title text, body text);
   CREATE TABLE bag (a int, b text);
   CREATE TABLE big (id int PRIMARY KEY, v text);
-  CREATE TABLE fixed (id char(4) PRIMARY KEY, c char(5), b bit(3), cs char(3)[]);`;
+  CREATE TABLE fixed (id char(4) PRIMARY KEY, c char(5), b bit(3), cs char(3)[]);
+  CREATE TABLE coded (code text NOT NULL, n int, note text);
+  CREATE UNIQUE INDEX coded_code ON coded (code);`;
 const ref = (name: string): TableRef => ({ schema: "public", name });
 
 describe("the CDC stream end to end", () => {
@@ -23,7 +25,7 @@ describe("the CDC stream end to end", () => {
   let mapping: TableMapping[];
   beforeAll(async () => {
     f = await createCdcFixture(inject("pgUrl"), "cdcapply");
-    await f.source.unsafe(`${DDL}; ALTER TABLE bag REPLICA IDENTITY FULL`);
+    await f.source.unsafe(`${DDL}; ALTER TABLE bag REPLICA IDENTITY FULL; ALTER TABLE coded REPLICA IDENTITY USING INDEX coded_code`);
     await f.target.unsafe(DDL);
     mapping = TABLES.map((t) => ({ source: ref(t), target: ref(t) }));
     await f.publish(TABLES.map(ref));
@@ -181,6 +183,16 @@ describe("the CDC stream end to end", () => {
       { id: "k3  ", c: "x    ", b: "011", cs: null },
     ]);
     await expectSame(["fixed"]);
+  });
+
+  it("changes the right rows of a table without primary key whose replica identity is a unique index", async () => {
+    await f.sourceTx(`INSERT INTO coded SELECT 'c' || g, g, CASE WHEN g % 2 = 0 THEN 'same' END FROM generate_series(1, 50) g`);
+    // Identity columns unchanged (no old tuple sent), changed (the old key sent), and deletes by key.
+    await f.sourceTx(`UPDATE coded SET n = n * 10 WHERE n % 5 = 0; UPDATE coded SET code = 'moved-' || code, note = 'same' WHERE n % 7 = 0`);
+    await f.sourceTx(`DELETE FROM coded WHERE n % 3 = 0; UPDATE coded SET note = NULL WHERE code = 'c2'`);
+    await drain();
+    expect((await f.target`SELECT count(*)::int AS n FROM coded WHERE code LIKE 'moved-%'`)[0]!.n).toBe(5);
+    await expectSame(["coded"]);
   });
 
   it("keeps an unchanged TOASTed value of more than 1 MB when another column is updated", async () => {
