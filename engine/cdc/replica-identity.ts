@@ -17,7 +17,7 @@ export async function tablesWithoutReplicaIdentity(db: Queryable, tables: readon
        JOIN pg_namespace un ON un.nspname = u.s
        JOIN pg_class uc ON uc.relnamespace = un.oid AND uc.relname = u.t
        -- pg_partition_tree has no rows for a table outside any partition tree.
-       CROSS JOIN LATERAL (SELECT t.relid FROM pg_partition_tree(uc.oid) t WHERE t.isleaf AND uc.relkind = 'p'
+       CROSS JOIN LATERAL (SELECT tree.relid FROM pg_partition_tree(uc.oid) tree WHERE tree.isleaf AND uc.relkind = 'p'
                            UNION ALL SELECT uc.oid WHERE uc.relkind = 'r') p
        JOIN pg_class c ON c.oid = p.relid
        JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -49,4 +49,3 @@ export async function assertReplicaIdentity(db: Queryable, tables: readonly Tabl
     { status: 400, details: { tables: missing } },
   );
 }
-
