@@ -131,6 +131,7 @@ describe.each(bothAdapters(inject("neonProxy"), WebSocket as never))("catalog ov
       primaryKey: ["id"],
       estimatedRows: -1,
       sizeBytes: sizes.get("sales.kitchen_sink")!,
+      replicaIdentity: true,
     } satisfies TableInfo);
     expect(byName.get("Order Items")).toEqual({
       schema: "sales",
@@ -143,13 +144,15 @@ describe.each(bothAdapters(inject("neonProxy"), WebSocket as never))("catalog ov
       primaryKey: ["Line", "order_id"],
       estimatedRows: -1,
       sizeBytes: sizes.get("sales.Order Items"),
+      replicaIdentity: true,
     });
-    expect(byName.get("no_pk")).toMatchObject({ primaryKey: [], estimatedRows: 2, sizeBytes: sizes.get("public.no_pk") });
+    expect(byName.get("no_pk")).toMatchObject({ primaryKey: [], estimatedRows: 2, sizeBytes: sizes.get("public.no_pk"), replicaIdentity: false });
     // Only events_2024 was analyzed (30 rows); the never-analyzed partition does not count.
     expect(byName.get("events")).toMatchObject({
       primaryKey: ["id", "at"],
       estimatedRows: 30,
       sizeBytes: sizes.get("sales.events"),
+      replicaIdentity: true,
       columns: [
         column({ name: "id", position: 1, dataType: "integer", typeName: "int4", nullable: false }),
         column({ name: "at", position: 2, dataType: "date", typeName: "date", nullable: false }),

@@ -1,4 +1,5 @@
 import type { Queryable } from "../db/queryable";
+import { leavesWithoutIdentitySql } from "../cdc/replica-identity";
 import { AppError } from "../errors/app-error";
 import type { ColumnInfo, Partitioning, TableInfo, TableRef } from "./types";
 
@@ -38,7 +39,8 @@ const TABLES_SQL = `
          CASE WHEN t.relkind = 'p' THEN
                 (SELECT COALESCE(sum(pg_total_relation_size(p.relid)), 0) FROM pg_partition_tree(t.oid) p)
               ELSE pg_total_relation_size(t.oid) END::float8 AS "sizeBytes",
-         CASE WHEN t.relkind = 'p' THEN pg_get_partkeydef(t.oid) END AS "partitionKey"
+         CASE WHEN t.relkind = 'p' THEN pg_get_partkeydef(t.oid) END AS "partitionKey",
+         NOT EXISTS (${leavesWithoutIdentitySql("t.oid", "t.relkind")}) AS "replicaIdentity"
     FROM t
    ORDER BY t.nspname, t.relname`;
 

@@ -71,6 +71,11 @@ export interface TableInfo {
   estimatedRows: number;
   /** pg_total_relation_size. */
   sizeBytes: number;
+  /**
+   * Every leaf (the table itself, or each partition) has a usable replica identity, so change capture
+   * may publish it (engine/cdc/replica-identity.ts). Set by catalog discovery.
+   */
+  replicaIdentity?: boolean;
   /** A partitioned table's key and partitions; absent for an ordinary table. */
   partitioning?: Partitioning;
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describeTables } from "../catalog/discover";
 import { openPostgres } from "../db/postgres-js";
 import type { Queryable } from "../db/queryable";
 import { isAppError } from "../errors/app-error";
@@ -65,6 +66,11 @@ describe("replica identity before change capture", () => {
     } finally {
       await dbs.source.unsafe("DROP PUBLICATION replident_check");
     }
+  });
+
+  it("marks the tables catalog discovery lists the same way (a partitioned table by all its leaves)", async () => {
+    const listed = await describeTables(db, ALL);
+    expect(listed.filter((t) => !t.replicaIdentity).map((t) => t.name)).toEqual(["Bare Table", "keyed_nothing", "lost_index", "parts"]);
   });
 
   it("refuses with REPLICA_IDENTITY_MISSING, naming the tables and the remedy", async () => {

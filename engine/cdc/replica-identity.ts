@@ -9,22 +9,31 @@ import { AppError } from "../errors/app-error";
  * it ("cannot update table … because it does not have a replica identity and publishes updates"): the
  * check is made on each leaf partition, so a partitioned table is looked at leaf by leaf.
  */
+/**
+ * SQL selecting the leaf tables (`c`: pg_class; a plain table is its own leaf) of the table whose oid and
+ * relkind are the SQL expressions `oid` and `relkind` that have no usable replica identity.
+ */
+export function leavesWithoutIdentitySql(oid: string, relkind: string): string {
+  return `SELECT c.oid, c.relnamespace, c.relname
+      -- pg_partition_tree has no rows for a table outside any partition tree.
+      FROM (SELECT tree.relid FROM pg_partition_tree(${oid}) tree WHERE tree.isleaf AND ${relkind} = 'p'
+            UNION ALL SELECT ${oid} WHERE ${relkind} = 'r') p
+      JOIN pg_class c ON c.oid = p.relid
+     WHERE c.relkind = 'r'
+       AND NOT (c.relreplident = 'f'
+                OR (c.relreplident = 'd' AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+                OR (c.relreplident = 'i' AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))`;
+}
+
 export async function tablesWithoutReplicaIdentity(db: Queryable, tables: readonly TableRef[]): Promise<string[]> {
   if (tables.length === 0) return [];
   const rows = await db.query<{ name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name
+    `SELECT format('%I.%I', n.nspname, leaf.relname) AS name
        FROM unnest($1::text[], $2::text[]) AS u(s, t)
        JOIN pg_namespace un ON un.nspname = u.s
        JOIN pg_class uc ON uc.relnamespace = un.oid AND uc.relname = u.t
-       -- pg_partition_tree has no rows for a table outside any partition tree.
-       CROSS JOIN LATERAL (SELECT tree.relid FROM pg_partition_tree(uc.oid) tree WHERE tree.isleaf AND uc.relkind = 'p'
-                           UNION ALL SELECT uc.oid WHERE uc.relkind = 'r') p
-       JOIN pg_class c ON c.oid = p.relid
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r'
-        AND NOT (c.relreplident = 'f'
-                 OR (c.relreplident = 'd' AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
-                 OR (c.relreplident = 'i' AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))
+       CROSS JOIN LATERAL (${leavesWithoutIdentitySql("uc.oid", "uc.relkind")}) leaf
+       JOIN pg_namespace n ON n.oid = leaf.relnamespace
       ORDER BY 1`,
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );

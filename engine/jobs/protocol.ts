@@ -57,6 +57,7 @@ export const TableInfoSchema = z.object({
   estimatedRows: z.number(),
   sizeBytes: z.number(),
   partitioning: Partitioning.optional(),
+  replicaIdentity: z.boolean().optional(),
 });
 
 export const ChunkSchema = z.object({

@@ -319,6 +319,9 @@ describe("web app in Chromium", () => {
     await page.getByLabel("Source connector").selectOption({ label: "e2e_source" });
     await page.getByLabel("Target connector").selectOption({ label: "e2e_target" });
     await page.locator('input[name="mode"][value="cdc"]').check();
+    // The demo's keyless events_log has no replica identity: change capture would refuse it, and says so.
+    await expect.poll(() => page.getByTestId("no-replica-identity").count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.locator("li", { has: page.getByTestId("no-replica-identity") }).getByRole("checkbox").getAttribute("aria-label")).toBe("public.events_log");
     await page.getByRole("checkbox", { name: "public.customers", exact: true }).check();
     await page.getByRole("button", { name: "Create task", exact: true }).click();
     await page.waitForURL((u) => /^\/tasks\/[^/]+$/.test(u.pathname) && u.pathname !== "/tasks/new");
