@@ -40,8 +40,30 @@ const TABLES_SQL = `
                 (SELECT COALESCE(sum(pg_total_relation_size(p.relid)), 0) FROM pg_partition_tree(t.oid) p)
               ELSE pg_total_relation_size(t.oid) END::float8 AS "sizeBytes",
          CASE WHEN t.relkind = 'p' THEN pg_get_partkeydef(t.oid) END AS "partitionKey",
-         NOT EXISTS (${leavesWithoutIdentitySql("t.oid", "t.relkind")}) AS "replicaIdentity"
+         NOT EXISTS (${leavesWithoutIdentitySql("t.oid", "t.relkind")}) AS "replicaIdentity",
+         (SELECT array_agg(a.attname::text ORDER BY k.ord)
+            FROM unnest(u.indkey) WITH ORDINALITY AS k(attnum, ord)
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+           WHERE k.ord <= u.indnkeyatts) AS "uniqueKey"
     FROM t
+    -- A table without primary key: its smallest unique index over NOT NULL columns that a range condition
+    -- on those columns can use (plain btree, default operator classes, the columns' own collations).
+    LEFT JOIN LATERAL (
+      SELECT i.indkey, i.indnkeyatts
+        FROM pg_index i
+        JOIN pg_class ic ON ic.oid = i.indexrelid
+        JOIN pg_am am ON am.oid = ic.relam
+       WHERE i.indrelid = t.oid AND t.relkind = 'r' AND i.indisunique AND i.indisvalid
+         AND i.indpred IS NULL AND i.indexprs IS NULL AND am.amname = 'btree'
+         AND NOT EXISTS (SELECT 1 FROM pg_index p WHERE p.indrelid = t.oid AND p.indisprimary)
+         AND NOT EXISTS (
+           SELECT 1
+             FROM unnest(i.indkey, i.indclass, i.indcollation) WITH ORDINALITY AS x(attnum, opclass, coll, ord)
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.attnum
+             JOIN pg_opclass o ON o.oid = x.opclass
+            WHERE x.ord <= i.indnkeyatts AND (NOT a.attnotnull OR NOT o.opcdefault OR x.coll <> a.attcollation))
+       ORDER BY i.indnkeyatts, ic.relname
+       LIMIT 1) u ON true
    ORDER BY t.nspname, t.relname`;
 
 // For arrays, typeSchema/typeName/typeKind describe the element type (ColumnInfo).
@@ -89,9 +111,10 @@ const COLUMNS_SQL = `
    WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
    ORDER BY a.attrelid, a.attnum`;
 
-interface TableRow extends Omit<TableInfo, "columns" | "partitioning"> {
+interface TableRow extends Omit<TableInfo, "columns" | "partitioning" | "uniqueKey"> {
   oid: number;
   partitionKey: string | null;
+  uniqueKey: string[] | null;
 }
 
 // Every partition below the given partitioned tables ($1 oids), with its parent, bound and own key.
@@ -185,9 +208,9 @@ async function readTables(db: Queryable, filter: Filter): Promise<TableInfo[]> {
     byTable.set(oid, list);
   }
   const partitionings = await readPartitionings(db, tables);
-  return tables.map(({ oid, partitionKey, ...t }) => {
+  return tables.map(({ oid, partitionKey, uniqueKey, ...t }) => {
     const partitioning = partitionings.get(oid);
-    return { ...t, columns: byTable.get(oid) ?? [], ...(partitioning ? { partitioning } : {}) };
+    return { ...t, columns: byTable.get(oid) ?? [], ...(partitioning ? { partitioning } : {}), ...(uniqueKey ? { uniqueKey } : {}) };
   });
 }
 

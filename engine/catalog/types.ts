@@ -67,6 +67,12 @@ export interface TableInfo {
   columns: ColumnInfo[];
   /** Primary key column names in key order; empty when the table has none. */
   primaryKey: string[];
+  /**
+   * A table without primary key: the columns of its smallest unique index over NOT NULL columns that
+   * ranges on them can use (plain btree, default operator classes and collations). A full load chunks the
+   * table by it as by a key (plan/chunk.ts keyColumns); nothing else treats it as one.
+   */
+  uniqueKey?: string[];
   /** pg_class.reltuples, or -1 when never analyzed. */
   estimatedRows: number;
   /** pg_total_relation_size. */

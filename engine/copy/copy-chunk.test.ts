@@ -1,6 +1,8 @@
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { TableRef } from "../catalog/types";
+import { describeTables } from "../catalog/discover";
+import { borrowPostgres } from "../db/postgres-js";
 import { prepareTarget } from "../ddl/prepare-target";
 import { planChunks } from "../plan/plan-chunks";
 import { tableDigest } from "../test-support/table-digest";
@@ -28,6 +30,16 @@ describe("copyChunk", () => {
       INSERT INTO ts_key SELECT timestamptz '2020-01-01 00:00:00.000001+00' + g * interval '1.000001 second', g FROM generate_series(1, 10000) g;
       CREATE TABLE no_key (a int, b text);
       INSERT INTO no_key SELECT g % 10, CASE WHEN g % 3 = 0 THEN NULL ELSE 'same' END FROM generate_series(1, 5000) g;
+      CREATE TABLE by_unique (code text NOT NULL, n int NOT NULL, v text);
+      CREATE UNIQUE INDEX by_unique_key ON by_unique (n, code) INCLUDE (v);
+      CREATE UNIQUE INDEX by_unique_wider ON by_unique (n, code, v);
+      INSERT INTO by_unique SELECT 'c' || (g % 7), g / 7, md5(g::text) FROM generate_series(0, 29999) g;
+      CREATE TABLE unusable_uniques (a int, b text NOT NULL, c text NOT NULL, d int NOT NULL);
+      CREATE UNIQUE INDEX ON unusable_uniques (a);
+      CREATE UNIQUE INDEX ON unusable_uniques (b text_pattern_ops);
+      CREATE UNIQUE INDEX ON unusable_uniques (c COLLATE "C");
+      CREATE UNIQUE INDEX ON unusable_uniques (lower(b));
+      CREATE UNIQUE INDEX ON unusable_uniques (d) WHERE d > 0;
       CREATE TABLE empty_key (id int PRIMARY KEY, v text);
       CREATE TABLE empty_no_key (v text);
       CREATE TABLE big (id int8 PRIMARY KEY, a int4, b text, c timestamptz, d numeric(12,2));
@@ -88,6 +100,16 @@ describe("copyChunk", () => {
     expect([copied.saw(before, parseLsn(committedBy)), copied.saw(inProgress, at), copied.saw(after, at)]).toEqual([true, false, false]);
     const plain = await copyChunk({ source: dbs.sourceUrl, target: dbs.targetUrl, table, targetRef: ref("seen"), chunk });
     expect([plain.rows, plain.snapshot]).toEqual([3, null]);
+  });
+
+  it("chunks a table without primary key by its unique index over NOT NULL columns, and only by a usable one", async () => {
+    const [usable, unusable, keyed] = await describeTables(borrowPostgres(dbs.source), [ref("by_unique"), ref("unusable_uniques"), ref("composite")]);
+    expect([usable!.primaryKey, usable!.uniqueKey]).toEqual([[], ["n", "code"]]);
+    // Nullable, non-default operator class, another collation, an expression, a predicate: none usable.
+    expect(unusable!.uniqueKey).toBeUndefined();
+    expect(keyed!.uniqueKey).toBeUndefined();
+    const result = await expectEqual("by_unique", 3000, 5);
+    expect(result.chunks.every((c) => !c.wholeTable)).toBe(true);
   });
 
   it("copies empty tables", async () => {

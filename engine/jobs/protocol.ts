@@ -54,6 +54,7 @@ export const TableInfoSchema = z.object({
   name: z.string(),
   columns: z.array(ColumnInfo),
   primaryKey: z.array(z.string()),
+  uniqueKey: z.array(z.string()).optional(),
   estimatedRows: z.number(),
   sizeBytes: z.number(),
   partitioning: Partitioning.optional(),

@@ -1,4 +1,5 @@
 import type { ColumnInfo, TableInfo } from "../catalog/types";
+import type { TaskMode } from "../task-config";
 import { AppError } from "../errors/app-error";
 import { castTypeOf, quoteIdent } from "../ddl/quote";
 import type { Binder } from "./sql-binder";
@@ -12,14 +13,30 @@ export interface Chunk {
   index: number;
   lo: string[] | null;
   hi: string[] | null;
-  /** The table has no primary key: the whole table is one chunk, replaced in one target transaction. */
+  /** The table has no chunk key (chunkKey): the whole table is one chunk, replaced in one target transaction. */
   wholeTable: boolean;
 }
 
+/** The columns chunks are ranges of: the primary key, else a unique key (TableInfo.uniqueKey); none: one chunk. */
+export function chunkKey(table: TableInfo): string[] {
+  return table.primaryKey.length > 0 ? table.primaryKey : (table.uniqueKey ?? []);
+}
+
+/**
+ * The table as a run of `mode` plans it: a unique key stands in for a primary key only in a plain full
+ * load. Change capture converges by primary key, and a keyless table's replay relies on the snapshot of
+ * its one copy (engine/cdc/copy-snapshot.ts).
+ */
+export function forMode(table: TableInfo, mode: TaskMode): TableInfo {
+  if (mode === "full_load" || table.uniqueKey === undefined) return table;
+  const { uniqueKey: _, ...rest } = table;
+  return rest;
+}
+
 export function keyColumns(table: TableInfo): ColumnInfo[] {
-  return table.primaryKey.map((name) => {
+  return chunkKey(table).map((name) => {
     const column = table.columns.find((c) => c.name === name);
-    if (!column) throw new AppError("CATALOG_INCONSISTENT", `primary key column ${name} of ${table.schema}.${table.name} is not a column`);
+    if (!column) throw new AppError("CATALOG_INCONSISTENT", `key column ${name} of ${table.schema}.${table.name} is not a column`);
     return column;
   });
 }

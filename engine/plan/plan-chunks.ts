@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import type { TableInfo } from "../catalog/types";
 import { castTypeOf, qualify, quoteIdent, quoteLiteral } from "../ddl/quote";
 import { CHUNKS_IN_FLIGHT_PER_TABLE, chunkCount, chunksFromBoundaries, pickBoundaries, samplePercent, sampleStep, type KeyTuple } from "./boundaries";
-import { keyColumns, type Chunk } from "./chunk";
+import { chunkKey, keyColumns, type Chunk } from "./chunk";
 import { querySettled } from "./session";
 
 const PAGE_BYTES = 8192;
@@ -17,12 +17,12 @@ const ESTIMATE_BLOCKS = 256;
  * (first lo = null, last hi = null), so stale statistics only make chunks uneven, never rows lost.
  */
 export async function planChunks(sql: postgres.Sql, table: TableInfo, options: { chunkRows: number; lanes?: number }): Promise<Chunk[]> {
-  if (table.primaryKey.length === 0) return [{ index: 0, lo: null, hi: null, wholeTable: true }];
+  if (chunkKey(table).length === 0) return [{ index: 0, lo: null, hi: null, wholeTable: true }];
   const pages = Math.max(1, Math.ceil(table.sizeBytes / PAGE_BYTES));
   const estimated = table.estimatedRows >= 0 ? table.estimatedRows : await estimateRows(sql, table, pages);
   const chunks = chunkCount(estimated, options.chunkRows, options.lanes ?? CHUNKS_IN_FLIGHT_PER_TABLE);
   if (chunks <= 1) return chunksFromBoundaries([]);
-  const histogram = table.primaryKey.length === 1 ? await histogramBounds(sql, table) : [];
+  const histogram = chunkKey(table).length === 1 ? await histogramBounds(sql, table) : [];
   const sorted = histogram.length > chunks ? histogram : await orderedSample(sql, table, estimated, pages, chunks);
   return chunksFromBoundaries(pickBoundaries(sorted, chunks));
 }

@@ -11,6 +11,7 @@ import { assertReplicaIdentity } from "../../../engine/cdc/replica-identity";
 import { emptyStreamStats, runCdcStream, type CdcStreamStats } from "../../../engine/cdc/stream";
 import { addForeignKeys, planForeignKeys } from "../../../engine/ddl/foreign-keys";
 import type { CdcStreamJob, CopyChunkJob, FinishTableJob, ForeignKeysJob, Job, JobOutcome, PrepareJob } from "../../../engine/jobs/protocol";
+import { forMode } from "../../../engine/plan/chunk";
 import { planChunks, wholeKeyRange } from "../../../engine/plan/plan-chunks";
 import { keyCollationHazards } from "../../../engine/plan/key-collation";
 import { targetRefFor } from "../../../engine/plan/variables";
@@ -51,7 +52,7 @@ export async function executeJob(job: Job, pools: Pools, progress: Progress, sig
 async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.Sql): Promise<JobOutcome> {
   // The source's catalog is read while the target's first pooled connection opens (prepare needs both).
   const [listed] = await Promise.all([listTables(borrowPostgres(source)), target.unsafe("SELECT 1")]);
-  const selected = selectTables(listed, job.selection);
+  const selected = selectTables(listed, job.selection).map((t) => forMode(t, job.mode));
   const pairs = selected.map((table) => ({ table, targetRef: targetRefFor(table, job.options, job.variables) }));
   const seen = new Map<string, string>();
   for (const p of pairs) {
