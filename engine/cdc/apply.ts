@@ -261,8 +261,12 @@ export class ApplySession {
     });
   }
 
-  /** The table's copy already holds this transaction's changes (TableMapping.copied). */
+  /**
+   * The table's copy already holds this transaction's changes (TableMapping.copied). Asked per change, so
+   * a stream without copy snapshots (every keyed table, every `cdc` run) does nothing here.
+   */
   private copiedBefore(relation: TableRef, piece: TransactionPiece): boolean {
+    if (this.target.copied.size === 0) return false;
     return this.target.copied.get(relationKey(relation))?.saw(piece.xid, piece.commitLsn) ?? false;
   }
 

@@ -63,11 +63,11 @@ async function prepare(job: PrepareJob, source: postgres.Sql, target: postgres.S
     }
     seen.set(key, `${p.table.schema}.${p.table.name}`);
   }
+  // Before the publication exists: publishing a table without a replica identity would make the source
+  // refuse the application's own UPDATEs and DELETEs on it.
+  if (job.mode !== "full_load") assertReplicaIdentity(selected);
   // The slot comes first: its consistent point precedes every chunk's snapshot, so the changes replayed
   // after the load cover everything the chunks missed (replays of what they saw converge by key).
-  // Checked before the publication exists: publishing a table without a replica identity would make the
-  // source refuse the application's own UPDATEs and DELETEs on it.
-  if (job.mode !== "full_load") await assertReplicaIdentity(borrowPostgres(source), selected);
   const cdc = job.mode === "full_load" ? null : await openSlot(job.taskId, job.source.url, selected);
   const prepared = await prepareTarget(source, target, pairs, job.options.targetTableMode);
   // A new run starts from its new slot: a checkpoint left by an earlier run of the task must not hide
